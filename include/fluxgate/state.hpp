@@ -64,9 +64,9 @@ std::ostream& operator<<(std::ostream& out, State state);
 
 /// A transition, as listeners receive it.
 struct Signal {
-    State old_state;
-    State new_state;
-    WallTime timestamp;  ///< Wall-clock time of the transition, for people and logs.
+    State old_state = State::closed;
+    State new_state = State::closed;
+    WallTime timestamp{};  ///< Wall-clock time of the transition, for people and logs.
 
     friend bool operator==(const Signal&, const Signal&) = default;
 };
