@@ -1,15 +1,18 @@
 // Cost of a protected call in every state, compared with the floor: an
 // empty call between two reads of the clock that the breaker uses.
 //
-// Each benchmark reports `floor_ratio` (its time per call divided by the
-// floor's) and `allocs_per_call` (heap allocations per iteration, from the
-// counting allocator below). BM_Footprint reports the bytes a breaker owns.
+// The table shows each benchmark's time per call divided by the floor's and
+// its heap allocations per call, from the counting allocator below.
+// BM_Footprint reports the bytes a breaker owns. A reporter given with
+// --benchmark_out still receives Google Benchmark's own format.
 
 #include <fluxgate/fluxgate.hpp>
 
 #include <benchmark/benchmark.h>
 
 #include <atomic>
+#include <cstdio>
+#include <string>
 #include <cstdlib>
 #include <memory>
 #include <new>
@@ -146,17 +149,20 @@ void BM_ClosedFailure(benchmark::State& state) {
     }
 }
 
-void BM_RejectThrowing(benchmark::State& state, bool forced) {
-    fg::CircuitBreaker breaker(options_with(make_window(WindowKind::count), false));
+// Opens `breaker` with 100 failures, or forces it open.
+void open_breaker(fg::CircuitBreaker& breaker, bool forced) {
     if (forced) {
         breaker.force_open();
-    } else {
-        fg::Options unused;
-        (void)unused;
-        for (int i = 0; i < 100; ++i) {
-            (void)breaker.call_classified(protected_call, [](int) { return true; }, i);
-        }
+        return;
     }
+    for (int i = 0; i < 100; ++i) {
+        (void)breaker.call_classified(protected_call, [](int) { return true; }, i);
+    }
+}
+
+void BM_RejectThrowing(benchmark::State& state, bool forced) {
+    fg::CircuitBreaker breaker(options_with(make_window(WindowKind::count), false));
+    open_breaker(breaker, forced);
     AllocationCounter counter(state);
     for (auto _ : state) {
         try {
@@ -169,13 +175,7 @@ void BM_RejectThrowing(benchmark::State& state, bool forced) {
 
 void BM_RejectTryAcquire(benchmark::State& state, bool forced) {
     fg::CircuitBreaker breaker(options_with(make_window(WindowKind::count), false));
-    if (forced) {
-        breaker.force_open();
-    } else {
-        for (int i = 0; i < 100; ++i) {
-            (void)breaker.call_classified(protected_call, [](int) { return true; }, i);
-        }
-    }
+    open_breaker(breaker, forced);
     if (breaker.state() != (forced ? fg::State::forced_open : fg::State::open)) {
         state.SkipWithError("the breaker did not reach the expected state");
         return;
@@ -234,29 +234,53 @@ void BM_Footprint(benchmark::State& state, WindowKind kind) {
     state.counters["bytes"] = benchmark::Counter(static_cast<double>(bytes));
 }
 
-// Adds `floor_ratio` to every run: its real time per iteration over BM_Floor's.
-class FloorRatioReporter : public benchmark::ConsoleReporter {
+// Prints one row per benchmark: time per call, its ratio to BM_Floor,
+// allocations per call, aggregate calls per second and owned bytes. With
+// repetitions, only the medians are shown, each compared with the floor's median.
+class TableReporter : public benchmark::BenchmarkReporter {
 public:
+    bool ReportContext(const Context& context) override {
+        std::printf("%d CPUs at %.0f MHz; times are real time per call\n", context.cpu_info.num_cpus,
+                    context.cpu_info.cycles_per_second / 1e6);
+        std::printf("%-48s %10s %8s %8s %12s %10s\n", "benchmark", "ns/call", "x floor", "allocs", "calls/s",
+                    "bytes");
+        return true;
+    }
+
     void ReportRuns(const std::vector<Run>& runs) override {
-        std::vector<Run> annotated = runs;
-        for (Run& run : annotated) {
-            const double per_call = run.GetAdjustedRealTime();
-            if (run.run_name.function_name == "BM_Floor" && run.aggregate_name != "stddev" &&
-                run.aggregate_name != "cv") {
+        for (const Run& run : runs) {
+            if (run.run_type == Run::RT_Aggregate && run.aggregate_name != "median") {
+                continue;
+            }
+            if (run.error_occurred) {
+                std::printf("%-48s skipped: %s\n", run.run_name.str().c_str(), run.error_message.c_str());
+                continue;
+            }
+            // Multi-threaded runs measure aggregate throughput, so their time
+            // per call is the real time divided by the thread count.
+            const double threads = static_cast<double>(std::max<int64_t>(run.threads, 1));
+            const double per_call = run.GetAdjustedRealTime() / threads;
+            const bool is_floor = run.run_name.function_name == "BM_Floor";
+            if (is_floor) {
                 floor_ = per_call;
             }
-            if (floor_ > 0 && run.aggregate_name != "stddev" && run.aggregate_name != "cv" &&
-                run.run_name.function_name != "BM_Footprint") {
-                // Multi-threaded runs report aggregate throughput, so their
-                // time per call is the real time divided by the thread count.
-                const double threads = static_cast<double>(std::max<int64_t>(run.threads, 1));
-                run.counters["floor_ratio"] = benchmark::Counter(per_call / threads / floor_);
+            const bool is_footprint = run.run_name.function_name.rfind("BM_Footprint", 0) == 0;
+            std::printf("%-48s", run.run_name.str().c_str());
+            if (is_footprint) {
+                std::printf(" %10s %8s %8s %12s %10.0f\n", "-", "-", "-", "-", counter(run, "bytes"));
+                continue;
             }
+            std::printf(" %10.1f %8.2f %8.3f %12.3g %10s\n", per_call, floor_ > 0 ? per_call / floor_ : 0.0,
+                        counter(run, "allocs_per_call"), 1e9 / per_call, "-");
         }
-        ConsoleReporter::ReportRuns(annotated);
     }
 
 private:
+    static double counter(const Run& run, const std::string& name) {
+        const auto found = run.counters.find(name);
+        return found == run.counters.end() ? 0.0 : found->second.value;
+    }
+
     double floor_ = 0;
 };
 
@@ -285,7 +309,7 @@ int main(int argc, char** argv) {
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
         return 1;
     }
-    FloorRatioReporter reporter;
+    TableReporter reporter;
     benchmark::RunSpecifiedBenchmarks(&reporter);
     benchmark::Shutdown();
     return 0;
