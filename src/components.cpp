@@ -10,6 +10,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <vector>
 
 #include <fluxgate/detail/random.hpp>
 #include <fluxgate/detail/validate.hpp>
@@ -83,19 +84,24 @@ FailureStreak::FailureStreak(std::int64_t count) : count_(count) {
 }
 
 Thresholds slow_thresholds(const Tripper& tripper) {
-    Thresholds thresholds;
+    // Collect every distinct threshold first, so that the error message can report their count.
+    std::vector<Duration> distinct;
     for (const Tripper* leaf : tripper.leaves()) {
         const auto* slow = dynamic_cast<const SlowRate*>(leaf);
-        if (slow == nullptr || thresholds.contains(slow->threshold())) {
-            continue;
+        if (slow != nullptr && std::find(distinct.begin(), distinct.end(), slow->threshold()) == distinct.end()) {
+            distinct.push_back(slow->threshold());
         }
-        if (thresholds.size() == kMaxSlowThresholds) {
-            fluxgate::detail::throw_invalid("Options", "tripper",
-                                  "a tree with at most " + std::to_string(kMaxSlowThresholds) +
-                                      " distinct SlowRate thresholds",
-                                  "more");
-        }
-        thresholds.insert(slow->threshold());
+    }
+    if (distinct.size() > kMaxSlowThresholds) {
+        fluxgate::detail::throw_invalid("Options", "tripper",
+                                        "a tree with at most " + std::to_string(kMaxSlowThresholds) +
+                                            " distinct SlowRate thresholds",
+                                        "a tree with " + std::to_string(distinct.size()));
+    }
+
+    Thresholds thresholds;
+    for (Duration threshold : distinct) {
+        thresholds.insert(threshold);
     }
     return thresholds;
 }

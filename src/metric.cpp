@@ -7,9 +7,9 @@ namespace fluxgate {
 
 namespace {
 
-[[noreturn]] void throw_too_many_thresholds() {
+[[noreturn]] void throw_too_many_thresholds(std::size_t count) {
     throw std::length_error("fluxgate: at most " + std::to_string(kMaxSlowThresholds) +
-                            " distinct slow-call thresholds are supported");
+                            " distinct slow-call thresholds are supported, got " + std::to_string(count));
 }
 
 }  // namespace
@@ -28,7 +28,7 @@ void Thresholds::insert(Duration d) {
         return;
     }
     if (size_ == kMaxSlowThresholds) {
-        throw_too_many_thresholds();
+        throw_too_many_thresholds(kMaxSlowThresholds + 1);
     }
     std::move_backward(position, last, last + 1);
     *position = d;
@@ -76,33 +76,35 @@ std::optional<double> Metric::slow_rate(Duration threshold) const noexcept {
 
 template <int Sign>
 void Metric::combine(const Metric& other) {
-    total_count += Sign * other.total_count;
-    failure_count += Sign * other.failure_count;
-    total_duration += Sign * other.total_duration;
-
-    // Metrics of one breaker share their thresholds, so this loop is the common case.
+    // Metrics of one breaker share their thresholds, so this branch is the common case.
     if (thresholds_ == other.thresholds_) {
         for (std::size_t i = 0; i < thresholds_.size(); ++i) {
             slow_counts_[i] += Sign * other.slow_counts_[i];
         }
-        return;
+    } else {
+        merge_slow_counts<Sign>(other);
     }
 
-    // Merge two sorted threshold lists into a new one.
+    total_count += Sign * other.total_count;
+    failure_count += Sign * other.failure_count;
+    total_duration += Sign * other.total_duration;
+}
+
+// Merges the two sorted threshold lists into local copies first, so that a
+// `std::length_error` leaves this metric unchanged.
+template <int Sign>
+void Metric::merge_slow_counts(const Metric& other) {
     Thresholds merged;
     std::array<std::int64_t, kMaxSlowThresholds> counts{};
     std::size_t i = 0;
     std::size_t j = 0;
-    std::size_t out = 0;
+    std::size_t distinct = 0;
     while (i < thresholds_.size() || j < other.thresholds_.size()) {
         const bool take_left =
             j == other.thresholds_.size() || (i < thresholds_.size() && thresholds_[i] <= other.thresholds_[j]);
         const bool take_right =
             i == thresholds_.size() || (j < other.thresholds_.size() && other.thresholds_[j] <= thresholds_[i]);
         const Duration threshold = take_left ? thresholds_[i] : other.thresholds_[j];
-        if (out == kMaxSlowThresholds) {
-            throw_too_many_thresholds();
-        }
         std::int64_t count = 0;
         if (take_left) {
             count += slow_counts_[i++];
@@ -110,8 +112,14 @@ void Metric::combine(const Metric& other) {
         if (take_right) {
             count += Sign * other.slow_counts_[j++];
         }
-        merged.insert(threshold);
-        counts[out++] = count;
+        if (distinct < kMaxSlowThresholds) {
+            merged.insert(threshold);
+            counts[distinct] = count;
+        }
+        ++distinct;
+    }
+    if (distinct > kMaxSlowThresholds) {
+        throw_too_many_thresholds(distinct);
     }
     thresholds_ = merged;
     slow_counts_ = counts;

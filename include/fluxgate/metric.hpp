@@ -94,10 +94,12 @@ public:
 
     /// Adds the calls of `other`.
     /// Throws `std::length_error` if the two metrics together track more than
-    /// `kMaxSlowThresholds` thresholds (never for metrics of one breaker).
+    /// `kMaxSlowThresholds` thresholds (never for metrics of one breaker), and
+    /// then leaves this metric unchanged.
     Metric& operator+=(const Metric& other);
 
     /// Removes the calls of `other`, which must have been added before.
+    /// Throws like `operator+=`.
     Metric& operator-=(const Metric& other);
 
     [[nodiscard]] friend Metric operator+(Metric a, const Metric& b) { return a += b; }
@@ -110,6 +112,8 @@ public:
 private:
     template <int Sign>
     void combine(const Metric& other);
+    template <int Sign>
+    void merge_slow_counts(const Metric& other);
 
     Thresholds thresholds_;
     std::array<std::int64_t, kMaxSlowThresholds> slow_counts_{};
