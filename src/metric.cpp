@@ -76,6 +76,12 @@ std::optional<double> Metric::slow_rate(Duration threshold) const noexcept {
 
 template <int Sign>
 void Metric::combine(const Metric& other) {
+    if (thresholds_.empty() && other.thresholds_.empty()) {
+        total_count += Sign * other.total_count;
+        failure_count += Sign * other.failure_count;
+        total_duration += Sign * other.total_duration;
+        return;
+    }
     total_count += Sign * other.total_count;
     failure_count += Sign * other.failure_count;
     total_duration += Sign * other.total_duration;
