@@ -18,12 +18,12 @@ CountWindow::CountWindow(std::int64_t size) {
 void CountWindow::record(const Record& record) {
     Record& slot = records_[next_];
     if (filled_ == records_.size()) {
-        total_ -= Metric(slot);
+        total_ -= slot;
     } else {
         ++filled_;
     }
     slot = record;
-    total_ += Metric(record);
+    total_ += record;
     next_ = next_ + 1 == records_.size() ? 0 : next_ + 1;
 }
 
@@ -96,9 +96,8 @@ void TimeWindow::record(const Record& record) {
     if (bucket.second != second) {
         bucket = Bucket{second, Metric()};
     }
-    const Metric metric(record);
-    bucket.metric += metric;
-    total_ += metric;
+    bucket.metric += record;
+    total_ += record;
 }
 
 Metric TimeWindow::get_metric(TimePoint now) const {

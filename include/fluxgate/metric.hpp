@@ -102,6 +102,29 @@ public:
     /// Throws like `operator+=`.
     Metric& operator-=(const Metric& other);
 
+    /// Adds one call; the same as `*this += Metric(record)`, without building
+    /// a metric when the call reached no slow-call threshold.
+    Metric& operator+=(const Record& record) {
+        if (!record.slow_at.empty()) {
+            return *this += Metric(record);
+        }
+        total_count += 1;
+        failure_count += record.success ? 0 : 1;
+        total_duration += record.duration;
+        return *this;
+    }
+
+    /// Removes one call that was added before; the same as `*this -= Metric(record)`.
+    Metric& operator-=(const Record& record) {
+        if (!record.slow_at.empty()) {
+            return *this -= Metric(record);
+        }
+        total_count -= 1;
+        failure_count -= record.success ? 0 : 1;
+        total_duration -= record.duration;
+        return *this;
+    }
+
     [[nodiscard]] friend Metric operator+(Metric a, const Metric& b) { return a += b; }
     [[nodiscard]] friend Metric operator-(Metric a, const Metric& b) { return a -= b; }
 
