@@ -11,10 +11,12 @@
 #include <cstddef>
 #include <cstdio>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace fluxgate::testing {
@@ -47,25 +49,16 @@ public:
     /// still ends.
     static constexpr std::chrono::seconds kMaxHang{10};
 
-    MockSlackServer() {
-        server_.Post("/api/chat.postMessage",
-                     [this](const httplib::Request& request, httplib::Response& response) { handle(request, response); });
-        port_ = server_.bind_to_any_port("127.0.0.1");
-        if (port_ <= 0) {
-            throw std::runtime_error("mock Slack server: binding 127.0.0.1 failed");
-        }
-        thread_ = std::thread([this] { server_.listen_after_bind(); });
-        // httplib's stop() does nothing before the accept loop runs, so the
-        // destructor could not end the thread; wait for the loop, bounded.
-        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-        while (!server_.is_running() && std::chrono::steady_clock::now() < give_up) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        }
-    }
+    /// Serves plain http.
+    MockSlackServer() : MockSlackServer(std::make_unique<httplib::Server>(), "http") {}
+
+    /// Serves https with the certificate and private key in the PEM files given.
+    MockSlackServer(const std::string& certificate, const std::string& private_key)
+        : MockSlackServer(std::make_unique<httplib::SSLServer>(certificate.c_str(), private_key.c_str()), "https") {}
 
     ~MockSlackServer() {
         release_hangs();
-        server_.stop();
+        server_->stop();
         thread_.join();
     }
 
@@ -73,9 +66,9 @@ public:
     MockSlackServer& operator=(const MockSlackServer&) = delete;
 
     /// Base address to give as `SlackOptions::api_url`.
-    [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/api"; }
+    [[nodiscard]] std::string url() const { return scheme_ + "://127.0.0.1:" + std::to_string(port_) + "/api"; }
 
-    /// Answers the next requests with `replies`, in order, then with the default.
+    /// Replies to the next requests with `replies`, in order, then with the default.
     void script(std::vector<SlackReply> replies) {
         std::lock_guard lock(mutex_);
         script_.assign(replies.begin(), replies.end());
@@ -110,7 +103,7 @@ public:
         return hanging_;
     }
 
-    /// Lets every held request answer, and makes later `hang` replies answer at once.
+    /// Lets every held request respond, and makes later `hang` replies respond at once.
     void release_hangs() {
         {
             std::lock_guard lock(mutex_);
@@ -120,6 +113,26 @@ public:
     }
 
 private:
+    MockSlackServer(std::unique_ptr<httplib::Server> server, std::string scheme)
+        : server_(std::move(server)), scheme_(std::move(scheme)) {
+        if (!server_->is_valid()) {
+            throw std::runtime_error("mock Slack server: the TLS certificate or key could not be loaded");
+        }
+        server_->Post("/api/chat.postMessage",
+                      [this](const httplib::Request& request, httplib::Response& response) { handle(request, response); });
+        port_ = server_->bind_to_any_port("127.0.0.1");
+        if (port_ <= 0) {
+            throw std::runtime_error("mock Slack server: binding 127.0.0.1 failed");
+        }
+        thread_ = std::thread([this] { server_->listen_after_bind(); });
+        // httplib's stop() does nothing before the accept loop runs, so the
+        // destructor could not end the thread; wait for the loop, bounded.
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (!server_->is_running() && std::chrono::steady_clock::now() < give_up) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    }
+
     void handle(const httplib::Request& request, httplib::Response& response) {
         std::unique_lock lock(mutex_);
         SlackReply reply = default_;
@@ -175,7 +188,8 @@ private:
         }
     }
 
-    httplib::Server server_;
+    std::unique_ptr<httplib::Server> server_;
+    std::string scheme_;
     int port_ = 0;
     std::thread thread_;
 
