@@ -33,7 +33,7 @@ struct SlackTemplate {
 
 /// Every text a `SlackListener` posts: one template per transition of a
 /// failure cycle, a fallback for the other transitions, the field labels and
-/// the time format. Every field defaults to the English text of the Python
+/// the time format. The texts default to the English ones of the Python
 /// Fluxgate, so a team overrides only what it translates.
 ///
 /// Texts are UTF-8 and reach Slack unchanged; invalid UTF-8 is replaced by
@@ -56,7 +56,8 @@ struct SlackTemplates {
     std::string time_label = "Transition Time";
     std::string description_label = "Description";
     /// `strftime` format of the transition's wall-clock time, shown in the
-    /// process's local time zone.
+    /// process's local time zone. The default adds the zone's abbreviation
+    /// to the Python Fluxgate's format.
     std::string time_format = "%Y-%m-%d %H:%M:%S %Z";
 
     /// Returns the template for the transition from `old_state` to `new_state`.
@@ -123,11 +124,11 @@ struct SlackStats {
 /// Delivery: `operator()` only puts the transition in a bounded queue and
 /// returns; one background thread per listener sends the messages in order.
 /// Each request is bounded by `request_timeout`. Errors are passed to the
-/// error handler (see `set_error_handler`) and counted; HTTP 429 and 5xx are
-/// retried after `Retry-After` or a growing delay before the next message is
-/// sent, so messages are never reordered. A timeout is not retried, because
-/// Slack may already have posted the message. The token appears in no log
-/// line, error message or exception.
+/// error handler (see `set_error_handler`) and counted. The errors listed at
+/// `SlackOptions::max_attempts` are retried after `Retry-After` or a growing
+/// delay, before the next message is sent, so messages are never reordered.
+/// A timeout is not retried, because Slack may already have posted the
+/// message. The token appears in no reported line and no exception message.
 ///
 /// Destroying the last copy sends what is still queued for up to
 /// `shutdown_timeout`, then abandons the rest and returns.
