@@ -21,8 +21,22 @@ fluxgate_install_packages() {
     fi
     echo "Installing missing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
-    apt-get install -y -q --no-install-recommends "${missing[@]}"
+    # Keep package scripts from starting services (Debian's prometheus
+    # package would otherwise start a server on all interfaces); the tests
+    # start their own peers on 127.0.0.1.
+    local policy=/usr/sbin/policy-rc.d
+    local created_policy=false
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod +x "$policy"
+        created_policy=true
+    fi
+    local status=0
+    apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}" || status=$?
+    if [ "$created_policy" = true ]; then
+        rm -f "$policy"
+    fi
+    return "$status"
 }
 
 # Packages that every build needs.
