@@ -64,7 +64,7 @@ struct Record {
     /// True for a success, false for a failure.
     bool success = true;
     Duration duration{};   ///< Measured duration, for failures too.
-    Thresholds slow_at;    ///< The slow-call thresholds that `duration` reached (`duration >= threshold`).
+    Thresholds slow_at{};  ///< The slow-call thresholds that `duration` reached (`duration >= threshold`).
     TimePoint timestamp{}; ///< Monotonic time at which the call finished.
 };
 
