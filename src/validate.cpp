@@ -1,8 +1,7 @@
 #include <fluxgate/detail/validate.hpp>
 
+#include <charconv>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -36,17 +35,11 @@ std::string format_number(double value) {
     if (std::isinf(value)) {
         return value > 0 ? "inf" : "-inf";
     }
+    // The shortest text that reads back as the same value: 50 stays "50"
+    // (printf's "%.1g" would give "5e+01"), and 0.1 stays "0.1".
     char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%.17g", value);
-    // Prefer the shortest form that reads back as the same value.
-    for (int precision = 1; precision <= 17; ++precision) {
-        char shorter[32];
-        std::snprintf(shorter, sizeof shorter, "%.*g", precision, value);
-        if (std::strtod(shorter, nullptr) == value) {
-            return shorter;
-        }
-    }
-    return buffer;
+    const std::to_chars_result result = std::to_chars(buffer, buffer + sizeof buffer, value);
+    return std::string(buffer, result.ptr);
 }
 
 void throw_invalid(std::string_view component, std::string_view parameter, std::string_view range,

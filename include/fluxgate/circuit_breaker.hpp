@@ -30,9 +30,11 @@ class CircuitBreaker;
 /// may be moved to and completed on any thread.
 class [[nodiscard]] Permission {
 public:
+    /// Takes over the pending call of `other`, which then records nothing.
     Permission(Permission&& other) noexcept
         : machine_(std::exchange(other.machine_, nullptr)), ticket_(other.ticket_) {}
 
+    /// Releases this permission's pending call, if any, then takes over the call of `other`.
     Permission& operator=(Permission&& other) noexcept {
         if (this != &other) {
             release();

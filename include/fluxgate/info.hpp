@@ -23,6 +23,7 @@ struct CallCounts {
 
 /// A consistent snapshot of a breaker.
 struct Info {
+    /// The state at the time of the snapshot.
     State state = State::closed;
     WallTime changed_at{};  ///< Wall-clock time of the last transition (or of construction).
     int reopens = 0;        ///< Reopens from HALF_OPEN since the circuit was last CLOSED.

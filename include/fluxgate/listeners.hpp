@@ -51,6 +51,7 @@ public:
 
     /// Logs transitions into `state` at `level`.
     LogListener& with_level(State state, LogLevel level) &;
+    /// Logs transitions into `state` at `level`, for a listener built in place.
     LogListener&& with_level(State state, LogLevel level) &&;
 
     /// Returns the level used for transitions into `state`.

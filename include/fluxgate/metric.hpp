@@ -21,6 +21,7 @@ inline constexpr std::size_t kMaxSlowThresholds = 8;
 /// inline so that records and metrics never allocate.
 class Thresholds {
 public:
+    /// Iterates over the durations in ascending order.
     using const_iterator = const Duration*;
 
     constexpr Thresholds() noexcept = default;
@@ -33,15 +34,22 @@ public:
     /// Throws `std::length_error` if the set is full and `d` is new.
     void insert(Duration d);
 
+    /// Returns true if `d` is in the set.
     [[nodiscard]] constexpr bool contains(Duration d) const noexcept {
         return std::binary_search(begin(), end(), d);
     }
+    /// Returns the number of durations in the set.
     [[nodiscard]] constexpr std::size_t size() const noexcept { return size_; }
+    /// Returns true if the set holds no duration.
     [[nodiscard]] constexpr bool empty() const noexcept { return size_ == 0; }
+    /// Returns an iterator to the shortest duration.
     [[nodiscard]] constexpr const_iterator begin() const noexcept { return values_.data(); }
+    /// Returns the iterator past the longest duration.
     [[nodiscard]] constexpr const_iterator end() const noexcept { return values_.data() + size_; }
+    /// Returns the `i`-th shortest duration. `i` must be less than `size()`.
     [[nodiscard]] constexpr Duration operator[](std::size_t i) const noexcept { return values_[i]; }
 
+    /// Equal when both sets hold the same durations.
     friend constexpr bool operator==(const Thresholds& a, const Thresholds& b) noexcept {
         return std::equal(a.begin(), a.end(), b.begin(), b.end());
     }
@@ -53,9 +61,10 @@ private:
 
 /// One finished call.
 struct Record {
+    /// True for a success, false for a failure.
     bool success = true;
     Duration duration{};   ///< Measured duration, for failures too.
-    Thresholds slow_at;    ///< The slow-call thresholds that `duration` reached (`duration >= threshold`).
+    Thresholds slow_at{};  ///< The slow-call thresholds that `duration` reached (`duration >= threshold`).
     TimePoint timestamp{}; ///< Monotonic time at which the call finished.
 };
 
@@ -68,8 +77,11 @@ struct Record {
 /// distinct thresholds.
 class Metric {
 public:
+    /// Number of calls.
     std::int64_t total_count = 0;
+    /// Number of failed calls.
     std::int64_t failure_count = 0;
+    /// Sum of the durations of all calls, failed ones included.
     Duration total_duration{};
 
     constexpr Metric() noexcept = default;
@@ -125,7 +137,9 @@ public:
         return *this;
     }
 
+    /// Returns the calls of `a` and `b` together. Throws as `operator+=` does.
     [[nodiscard]] friend Metric operator+(Metric a, const Metric& b) { return a += b; }
+    /// Returns the calls of `a` without those of `b`, which must be part of `a`.
     [[nodiscard]] friend Metric operator-(Metric a, const Metric& b) { return a -= b; }
 
     /// Equal when the counts, the total duration and every slow count match;

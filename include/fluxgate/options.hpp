@@ -94,13 +94,22 @@ private:
 /// defaults. A component field accepts any value of a class derived from its
 /// interface, composites built with `&`, `|` and `~` included.
 struct Options {
+    /// The window that aggregates recorded calls. Each breaker gets its own copy. Default: `CountWindow(100)`.
     detail::WindowHolder window = windows::CountWindow(100);
+    /// The rule that decides which exceptions count as failures. Default: `All()`.
     detail::SharedComponent<trackers::Tracker> tracker = trackers::All();
+    /// The rule that opens the circuit and decides whether HALF_OPEN closes or reopens.
+    /// Default: `MinRequests(100) & FailureRate(0.5)`.
     detail::SharedComponent<trippers::Tripper> tripper = trippers::MinRequests(100) & trippers::FailureRate(0.5);
+    /// The rule that decides when an OPEN circuit lets a call probe. Default: `Cooldown(60s)`.
     detail::SharedComponent<retries::Retry> retry = retries::Cooldown(std::chrono::seconds(60));
+    /// The rule that decides which calls a HALF_OPEN circuit admits as probes.
+    /// Default: `RampUp(0.1, 1.0, 60s)`.
     detail::SharedComponent<permits::Permit> permit = permits::RampUp(0.1, 1.0, std::chrono::seconds(60));
     /// Probes that may run at once while HALF_OPEN; must be at least 1.
     std::int64_t max_half_open_calls = 10;
+    /// Callables notified after every transition, in this order. An empty function is rejected.
+    /// Default: none.
     // The braces give the field a default member initializer, so GCC 12's
     // -Wmissing-field-initializers stays quiet when designated initializers skip it.
     std::vector<listeners::Listener> listeners{};

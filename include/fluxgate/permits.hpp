@@ -26,7 +26,9 @@ public:
 
 protected:
     Permit() = default;
+    /// Copying is for derived classes only, so a permit is never sliced through its interface.
     Permit(const Permit&) = default;
+    /// Copying is for derived classes only, so a permit is never sliced through its interface.
     Permit& operator=(const Permit&) = default;
 };
 
@@ -48,6 +50,7 @@ public:
     [[nodiscard]] bool operator()(TimePoint, TimePoint) const noexcept override {
         return random_->next_unit() < ratio_;
     }
+    /// Returns the admission probability.
     [[nodiscard]] double ratio() const noexcept { return ratio_; }
 
 private:
@@ -73,8 +76,11 @@ public:
     /// Returns the admission probability at `now`; `initial` if `now` is before `changed_at`.
     [[nodiscard]] double probability(TimePoint changed_at, TimePoint now) const noexcept;
 
+    /// Returns the admission probability when the circuit becomes HALF_OPEN.
     [[nodiscard]] double initial() const noexcept { return initial_; }
+    /// Returns the admission probability once `duration()` has passed.
     [[nodiscard]] double final_ratio() const noexcept { return final_; }
+    /// Returns how long the probability takes to grow from `initial()` to `final_ratio()`.
     [[nodiscard]] Duration duration() const noexcept { return duration_; }
 
 private:

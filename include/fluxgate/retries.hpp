@@ -27,7 +27,9 @@ public:
 
 protected:
     Retry() = default;
+    /// Copying is for derived classes only, so a retry is never sliced through its interface.
     Retry(const Retry&) = default;
+    /// Copying is for derived classes only, so a retry is never sliced through its interface.
     Retry& operator=(const Retry&) = default;
 };
 
@@ -63,7 +65,9 @@ public:
     /// Returns how long the OPEN period that began at `changed_at` lasts, jitter included.
     [[nodiscard]] Duration wait_for(TimePoint changed_at, int reopens) const noexcept;
 
+    /// Returns the wait before jitter.
     [[nodiscard]] Duration wait() const noexcept { return wait_; }
+    /// Returns the jitter ratio, in [0, 1).
     [[nodiscard]] double jitter() const noexcept { return jitter_; }
 
 private:
@@ -94,9 +98,13 @@ public:
     /// Returns how long the OPEN period that began at `changed_at` lasts, jitter included.
     [[nodiscard]] Duration wait_for(TimePoint changed_at, int reopens) const noexcept;
 
+    /// Returns the wait after the first opening, before jitter.
     [[nodiscard]] Duration initial() const noexcept { return initial_; }
+    /// Returns the factor applied to the wait on each reopen.
     [[nodiscard]] double multiplier() const noexcept { return multiplier_; }
+    /// Returns the cap on the wait before jitter.
     [[nodiscard]] Duration max() const noexcept { return max_; }
+    /// Returns the jitter ratio, in [0, 1).
     [[nodiscard]] double jitter() const noexcept { return jitter_; }
 
 private:

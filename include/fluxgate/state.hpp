@@ -64,10 +64,13 @@ std::ostream& operator<<(std::ostream& out, State state);
 
 /// A transition, as listeners receive it.
 struct Signal {
+    /// The state the breaker left.
     State old_state = State::closed;
+    /// The state the breaker entered. It equals `old_state` when a manual transition targets the current state.
     State new_state = State::closed;
     WallTime timestamp{};  ///< Wall-clock time of the transition, for people and logs.
 
+    /// Equal when both states and the timestamp match.
     friend bool operator==(const Signal&, const Signal&) = default;
 };
 
@@ -77,6 +80,7 @@ struct Signal {
 /// example `circuit breaker 'payments' is open`.
 class CallNotPermittedError : public std::runtime_error {
 public:
+    /// Creates the error for the breaker called `breaker_name`, rejected in `state`.
     CallNotPermittedError(std::string_view breaker_name, State state);
 
     /// Returns the state that rejected the call: `open`, `half_open` or `forced_open`.

@@ -29,7 +29,9 @@ public:
 
 protected:
     Tracker() = default;
+    /// Copying is for derived classes only, so a tracker is never sliced through its interface.
     Tracker(const Tracker&) = default;
+    /// Copying is for derived classes only, so a tracker is never sliced through its interface.
     Tracker& operator=(const Tracker&) = default;
 };
 
@@ -56,6 +58,7 @@ public:
 /// Counts an exception as a failure when `predicate` returns true.
 class Custom final : public Tracker {
 public:
+    /// Returns true for an exception that counts as a failure.
     using Predicate = std::function<bool(const std::exception&)>;
 
     /// Throws `std::invalid_argument` if `predicate` is empty.

@@ -54,7 +54,9 @@ public:
 
 protected:
     Tripper() = default;
+    /// Copying is for derived classes only, so a tripper is never sliced through its interface.
     Tripper(const Tripper&) = default;
+    /// Copying is for derived classes only, so a tripper is never sliced through its interface.
     Tripper& operator=(const Tripper&) = default;
 };
 
@@ -87,6 +89,7 @@ public:
     [[nodiscard]] bool operator()(const CallContext& context) const noexcept override {
         return context.metric.total_count >= count_;
     }
+    /// Returns the number of calls the window must hold.
     [[nodiscard]] std::int64_t count() const noexcept { return count_; }
 
 private:
@@ -100,6 +103,7 @@ public:
     explicit FailureRate(double ratio);
 
     [[nodiscard]] bool operator()(const CallContext& context) const noexcept override;
+    /// Returns the failure rate at which the tripper is true.
     [[nodiscard]] double ratio() const noexcept { return ratio_; }
 
 private:
@@ -113,6 +117,7 @@ public:
     explicit AvgLatency(Duration threshold);
 
     [[nodiscard]] bool operator()(const CallContext& context) const noexcept override;
+    /// Returns the average duration at which the tripper is true.
     [[nodiscard]] Duration threshold() const noexcept { return threshold_; }
 
 private:
@@ -128,7 +133,9 @@ public:
     SlowRate(double ratio, Duration threshold);
 
     [[nodiscard]] bool operator()(const CallContext& context) const noexcept override;
+    /// Returns the share of slow calls at which the tripper is true.
     [[nodiscard]] double ratio() const noexcept { return ratio_; }
+    /// Returns the duration from which a call is slow.
     [[nodiscard]] Duration threshold() const noexcept { return threshold_; }
 
 private:
@@ -145,6 +152,7 @@ public:
     [[nodiscard]] bool operator()(const CallContext& context) const noexcept override {
         return context.consecutive_failures >= count_;
     }
+    /// Returns the number of consecutive failures at which the tripper is true.
     [[nodiscard]] std::int64_t count() const noexcept { return count_; }
 
 private:

@@ -35,7 +35,9 @@ public:
 
 protected:
     Window() = default;
+    /// Copying is for derived classes only, so a window is never sliced through its interface.
     Window(const Window&) = default;
+    /// Copying is for derived classes only, so a window is never sliced through its interface.
     Window& operator=(const Window&) = default;
 };
 
@@ -55,6 +57,7 @@ public:
     [[nodiscard]] Metric get_metric(TimePoint now) const override;
     void reset() override;
 
+    /// Returns the number of calls the window holds when full.
     [[nodiscard]] std::int64_t size() const noexcept { return static_cast<std::int64_t>(records_.size()); }
 
 private:
@@ -88,6 +91,7 @@ public:
     [[nodiscard]] Metric get_metric(TimePoint now) const override;
     void reset() override;
 
+    /// Returns the length of the window.
     [[nodiscard]] std::chrono::seconds size() const noexcept {
         return std::chrono::seconds(static_cast<std::int64_t>(buckets_.size()));
     }
