@@ -110,7 +110,9 @@ public:
     /// Creates an empty registration.
     BreakerRegistration() noexcept = default;
 
+    /// Takes over `other`'s registration; `other` then registers nothing.
     BreakerRegistration(BreakerRegistration&& other) noexcept;
+    /// Ends this registration, then takes over `other`'s.
     BreakerRegistration& operator=(BreakerRegistration&& other) noexcept;
     BreakerRegistration(const BreakerRegistration&) = delete;
     BreakerRegistration& operator=(const BreakerRegistration&) = delete;

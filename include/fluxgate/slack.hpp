@@ -40,20 +40,28 @@ struct SlackTemplate {
 /// U+FFFD. Templates and labels are sent as written, so they may contain
 /// mrkdwn and links, while the breaker's name is escaped.
 struct SlackTemplates {
+    /// Posted when a failure cycle starts; it opens the Slack thread.
     SlackTemplate closed_to_open{"🚨 Circuit Breaker Triggered", "#FF4C4C",
                                  "The request failure rate exceeded the threshold."};
+    /// Posted when the circuit starts probing.
     SlackTemplate open_to_half_open{"🔄 Attempting Circuit Breaker Recovery", "#FFA500",
                                     "Testing service status with partial requests."};
+    /// Posted when a probe fails and the circuit reopens.
     SlackTemplate half_open_to_open{"⚠️ Circuit Breaker Re-triggered", "#FF4C4C",
                                     "Test request failed, reverting to open state."};
+    /// Posted when the circuit recovers; it is also broadcast to the channel.
     SlackTemplate half_open_to_closed{"✅ Circuit Breaker Recovered", "#36a64f",
                                       "Test request succeeded, service is now healthy."};
     /// Used for every other transition, manual ones included.
     SlackTemplate fallback{"ℹ️ Circuit Breaker State Changed", "#808080", "Circuit breaker state has been changed."};
 
+    /// Label of the field that shows the breaker's name.
     std::string breaker_label = "Circuit Breaker";
+    /// Label of the field that shows `old -> new`.
     std::string transition_label = "State Transition";
+    /// Label of the field that shows the transition's local time.
     std::string time_label = "Transition Time";
+    /// Label of the field that shows the template's description.
     std::string description_label = "Description";
     /// `strftime` format of the transition's wall-clock time, shown in the
     /// process's local time zone. The default adds the zone's abbreviation
@@ -71,6 +79,7 @@ struct SlackOptions {
     /// Slack-compatible gateway. Must be https unless the host is
     /// `127.0.0.1` or `::1`.
     std::string api_url = "https://slack.com/api";
+    /// Titles, colours, descriptions and labels of the messages.
     SlackTemplates templates;
     /// Messages that may wait for the worker, not counting the one being
     /// sent; when the queue is full, the newest message is dropped. At least 1.
