@@ -120,7 +120,10 @@ Admission StateMachine::admit() noexcept {
         // HALF_OPEN now, by this thread or another: handle the call as a HALF_OPEN call.
     }
 
-    rejected_calls_.fetch_add(1, std::memory_order_relaxed);
+    // A HALF_OPEN admission leaves the loop too; only rejections are counted.
+    if (!admission.admitted()) {
+        rejected_calls_.fetch_add(1, std::memory_order_relaxed);
+    }
     return admission;
 }
 
