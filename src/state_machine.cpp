@@ -58,6 +58,9 @@ StateMachine::StateMachine(Options options)
       word_(encode(0, State::closed)),
       changed_at_ticks_(0),
       window_(options.window.release()) {
+    if (!window_) {
+        throw_invalid("Options", "window", "a component", "a null pointer");
+    }
     if (!clock_) {
         throw_invalid("Options", "clock", "a clock", "a null pointer");
     }
