@@ -11,6 +11,14 @@
 // - `delivery_mutex_` orders listener calls. It is never held while taking
 //   `mutex_`, and neither mutex is held while a listener runs, so listeners
 //   may call back into the breaker.
+// - Signals are delivered in transition order: a thread whose signal is not
+//   next waits in `deliver` until it is. A transition made by a thread that
+//   is already delivering this breaker's signals (a listener calling back,
+//   directly or through another breaker's listener) is queued instead, and
+//   delivered after the signal before it.
+//   NOTE: listeners of two breakers that make transitions on each other from
+//   two threads at once can still deadlock, each thread waiting for a signal
+//   that the other one is delivering.
 //
 // Every transition increments the generation. An admitted call carries the
 // generation it was admitted in, and its outcome is recorded only if the
@@ -40,9 +48,41 @@ std::shared_ptr<const T> require(std::shared_ptr<const T> component, std::string
     return component;
 }
 
-// The breaker that the current thread is delivering signals for, so that a
-// transition made from inside a listener is queued instead of waiting on itself.
-thread_local const StateMachine* t_delivering = nullptr;
+// The breakers whose signals the current thread is delivering, innermost
+// first. A listener of one breaker may call another breaker whose listener
+// calls back into the first, so a single "current breaker" is not enough: a
+// transition of any breaker in this chain must be queued, because waiting
+// for its turn would wait on this very thread.
+struct DeliveryFrame {
+    const StateMachine* machine;
+    const DeliveryFrame* outer;
+};
+
+thread_local const DeliveryFrame* t_delivery_frames = nullptr;
+
+bool delivering_on_this_thread(const StateMachine* machine) noexcept {
+    for (const DeliveryFrame* frame = t_delivery_frames; frame != nullptr; frame = frame->outer) {
+        if (frame->machine == machine) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Marks the current thread as delivering the signals of `machine` for the
+// scope's lifetime, also when the scope is left by an exception.
+class DeliveryScope {
+public:
+    explicit DeliveryScope(const StateMachine* machine) noexcept : frame_{machine, t_delivery_frames} {
+        t_delivery_frames = &frame_;
+    }
+    DeliveryScope(const DeliveryScope&) = delete;
+    DeliveryScope& operator=(const DeliveryScope&) = delete;
+    ~DeliveryScope() { t_delivery_frames = frame_.outer; }
+
+private:
+    DeliveryFrame frame_;
+};
 
 }  // namespace
 
@@ -306,13 +346,13 @@ void StateMachine::deliver(const PendingSignal& pending) noexcept {
     }
     try {
         std::unique_lock lock(delivery_mutex_);
-        if (t_delivering == this) {
+        if (delivering_on_this_thread(this)) {
             nested_signals_.push_back(pending);
             return;
         }
         delivery_done_.wait(lock, [&] { return delivered_sequence_ + 1 == pending.sequence; });
 
-        const StateMachine* previous = std::exchange(t_delivering, this);
+        const DeliveryScope scope(this);
         PendingSignal current = pending;
         for (;;) {
             lock.unlock();
@@ -325,7 +365,6 @@ void StateMachine::deliver(const PendingSignal& pending) noexcept {
             current = nested_signals_.front();
             nested_signals_.pop_front();
         }
-        t_delivering = previous;
         lock.unlock();
         delivery_done_.notify_all();
     } catch (const std::exception& error) {
