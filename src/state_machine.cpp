@@ -19,6 +19,8 @@
 //   NOTE: listeners of two breakers that make transitions on each other from
 //   two threads at once can still deadlock, each thread waiting for a signal
 //   that the other one is delivering.
+// - The Clang build checks these rules: the guarded fields and the functions
+//   that need or must not hold each mutex carry thread-safety annotations.
 //
 // Every transition increments the generation. An admitted call carries the
 // generation it was admitted in, and its outcome is recorded only if the
@@ -50,9 +52,9 @@ std::shared_ptr<const T> require(std::shared_ptr<const T> component, std::string
 
 // The breakers whose signals the current thread is delivering, innermost
 // first. A listener of one breaker may call another breaker whose listener
-// calls back into the first, so a single "current breaker" is not enough: a
-// transition of any breaker in this chain must be queued, because waiting
-// for its turn would wait on this very thread.
+// calls back into the first, so one "current breaker" is not enough. A
+// transition of any breaker in this chain is queued, because waiting for
+// its turn would wait on this very thread.
 struct DeliveryFrame {
     const StateMachine* machine;
     const DeliveryFrame* outer;
@@ -152,7 +154,7 @@ Admission StateMachine::admit() noexcept {
         }
         std::optional<PendingSignal> signal;
         {
-            std::lock_guard lock(mutex_);
+            MutexLock lock(mutex_);
             if (word_.load(std::memory_order_relaxed) == word) {
                 signal = transition_locked(State::half_open, now);
             }
@@ -201,7 +203,7 @@ std::optional<Admission> StateMachine::admit_half_open(std::uint64_t word, TimeP
         return admission;
     }
 
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (word_.load(std::memory_order_relaxed) != word) {
         return std::nullopt;
     }
@@ -240,7 +242,7 @@ void StateMachine::record(const Ticket& ticket, bool success, Duration duration,
 
     std::optional<PendingSignal> signal;
     {
-        std::lock_guard lock(mutex_);
+        MutexLock lock(mutex_);
         ++(success ? successful_calls_ : failed_calls_);
         const std::uint64_t word = word_.load(std::memory_order_relaxed);
         if (decode_generation(word) != ticket.generation) {
@@ -284,7 +286,7 @@ void StateMachine::release(const Ticket& ticket, bool ignored) noexcept {
     if (!ticket.holds_slot) {
         return;
     }
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (decode_generation(word_.load(std::memory_order_relaxed)) == ticket.generation) {
         --half_open_in_flight_;
     }
@@ -293,7 +295,7 @@ void StateMachine::release(const Ticket& ticket, bool ignored) noexcept {
 void StateMachine::transition_manually(State target) noexcept {
     std::optional<PendingSignal> signal;
     {
-        std::lock_guard lock(mutex_);
+        MutexLock lock(mutex_);
         signal = transition_locked(target, clock_->now());
     }
     deliver(*signal);
@@ -323,7 +325,7 @@ StateMachine::PendingSignal StateMachine::transition_locked(State target, TimePo
 
 Info StateMachine::info() const {
     const TimePoint now = clock_->now();
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     Info result;
     result.state = decode_state(word_.load(std::memory_order_relaxed));
     result.changed_at = changed_at_wall_;
@@ -345,12 +347,14 @@ void StateMachine::deliver(const PendingSignal& pending) noexcept {
         return;
     }
     try {
-        std::unique_lock lock(delivery_mutex_);
+        MutexLock lock(delivery_mutex_);
         if (delivering_on_this_thread(this)) {
             nested_signals_.push_back(pending);
             return;
         }
-        delivery_done_.wait(lock, [&] { return delivered_sequence_ + 1 == pending.sequence; });
+        while (delivered_sequence_ + 1 != pending.sequence) {
+            lock.wait(delivery_done_);
+        }
 
         const DeliveryScope scope(this);
         PendingSignal current = pending;
