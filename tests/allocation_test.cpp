@@ -1,6 +1,11 @@
 // Proves that the steady-state paths of `CircuitBreaker` take no heap
-// allocation. This executable replaces the global `operator new` and
-// `operator delete` with counting versions; no other test binary does.
+// allocation. This executable counts every allocation of the process; no
+// other test binary does.
+//
+// It counts with replacements of the global `operator new`, except under
+// ThreadSanitizer: its runtime is linked statically and defines `operator
+// new` itself, so there the test counts through the sanitizer's allocation
+// hook, which counts `malloc` and `operator new` alike.
 
 #include <fluxgate/circuit_breaker.hpp>
 
@@ -22,9 +27,40 @@
 #include <fluxgate/trippers.hpp>
 #include <fluxgate/windows.hpp>
 
+#if defined(__SANITIZE_THREAD__)
+#define FLUXGATE_TEST_UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define FLUXGATE_TEST_UNDER_TSAN 1
+#endif
+#endif
+
+#if defined(FLUXGATE_TEST_UNDER_TSAN)
+#include <sanitizer/allocator_interface.h>
+#endif
+
 namespace {
 
 std::atomic<std::int64_t> g_allocations{0};
+
+}  // namespace
+
+#if defined(FLUXGATE_TEST_UNDER_TSAN)
+
+namespace {
+
+void count_allocation(const volatile void*, std::size_t) { g_allocations.fetch_add(1, std::memory_order_relaxed); }
+void ignore_free(const volatile void*) {}
+
+// Installed during static initialization, before any thread starts, as the
+// sanitizer requires.
+const int g_installed_hooks = __sanitizer_install_malloc_and_free_hooks(count_allocation, ignore_free);
+
+}  // namespace
+
+#else
+
+namespace {
 
 void* counted_allocate(std::size_t size) {
     g_allocations.fetch_add(1, std::memory_order_relaxed);
@@ -76,6 +112,8 @@ void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
+#endif
+
 namespace fg = fluxgate;
 using namespace std::chrono_literals;
 using fg::State;
@@ -85,8 +123,8 @@ namespace {
 constexpr int kWarmUpCalls = 200;
 constexpr int kMeasuredCalls = 1000;
 
-// Returns the heap allocations that `body` makes per call after warming up,
-// so that one-time work (first bucket, lazy statics) is not counted.
+// Returns the heap allocations of `kMeasuredCalls` runs of `body` after a
+// warm-up, so that one-time work (first bucket, lazy statics) is not counted.
 template <class Body>
 std::int64_t allocations_per_steady_state(Body&& body) {
     for (int i = 0; i < kWarmUpCalls; ++i) {
@@ -128,6 +166,9 @@ Measurement measure_ok_calls(fg::CircuitBreaker& breaker, fg::ManualClock& clock
 }  // namespace
 
 TEST(Allocation, CounterSeesAllocations) {
+#if defined(FLUXGATE_TEST_UNDER_TSAN)
+    ASSERT_GT(g_installed_hooks, 0);
+#endif
     const std::int64_t before = g_allocations.load();
 
     // Kept in a global, so that the optimizer cannot drop the allocation.
