@@ -241,6 +241,9 @@ void StateMachine::record(const Ticket& ticket, bool success, Duration duration,
     }
 
     std::optional<PendingSignal> signal;
+    // How recording failed, reported once the lock is released, because the
+    // error handler is user code that may call back into the breaker.
+    std::optional<std::string> failure;
     {
         MutexLock lock(mutex_);
         ++(success ? successful_calls_ : failed_calls_);
@@ -268,11 +271,13 @@ void StateMachine::record(const Ticket& ticket, bool success, Duration duration,
                 }
             }
         } catch (const std::exception& error) {
-            report_error("fluxgate: recording a call in circuit breaker '" + name_ + "' failed: " + error.what());
+            failure = std::string(": ") + error.what();
         } catch (...) {
-            report_error("fluxgate: recording a call in circuit breaker '" + name_ +
-                         "' failed with a non-standard exception");
+            failure = " with a non-standard exception";
         }
+    }
+    if (failure) {
+        report_error("fluxgate: recording a call in circuit breaker '" + name_ + "' failed" + *failure);
     }
     if (signal) {
         deliver(*signal);
