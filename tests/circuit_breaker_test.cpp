@@ -9,15 +9,18 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fluxgate/clock.hpp>
+#include <fluxgate/errors.hpp>
 #include <fluxgate/info.hpp>
 #include <fluxgate/state.hpp>
 
 #include "support/breaker_fakes.hpp"
 #include "support/breaker_harness.hpp"
 #include "support/expect_throw.hpp"
+#include "support/watchdog.hpp"
 
 namespace fg = fluxgate;
 using namespace std::chrono_literals;
@@ -913,6 +916,71 @@ TEST(StaleOutcomes, ReleasedProbeFromEarlierPeriodKeepsNewSlotTaken) {
     old_probe->release();
 
     EXPECT_FALSE(breaker.try_acquire().has_value());
+}
+
+// Failures of user components while recording go to the error handler.
+
+namespace {
+
+class ThrowingTripper final : public fg::trippers::Tripper {
+public:
+    [[nodiscard]] bool operator()(const fg::trippers::CallContext&) const override {
+        throw std::runtime_error("tripper broke");
+    }
+};
+
+class NonStandardThrowingTripper final : public fg::trippers::Tripper {
+public:
+    [[nodiscard]] bool operator()(const fg::trippers::CallContext&) const override { throw NonStandardError{}; }
+};
+
+}  // namespace
+
+TEST(RecordingErrors, ThrowingTripperIsReported) {
+    fluxgate_test::CapturedErrors errors;
+    Harness harness;
+    fg::Options options = harness.options();
+    options.tripper = ThrowingTripper();
+    fg::CircuitBreaker breaker{std::move(options)};
+
+    const int result = breaker.call([] { return 4; });
+
+    EXPECT_EQ(result, 4);
+    EXPECT_EQ(breaker.state(), State::closed);
+    EXPECT_EQ(breaker.info().metrics.total_count, 1);
+    EXPECT_EQ(errors.messages(), (std::vector<std::string>{
+                                     "fluxgate: recording a call in circuit breaker 'payments' failed: tripper broke"}));
+}
+
+TEST(RecordingErrors, NonStandardExceptionIsReported) {
+    fluxgate_test::CapturedErrors errors;
+    Harness harness;
+    fg::Options options = harness.options();
+    options.tripper = NonStandardThrowingTripper();
+    fg::CircuitBreaker breaker{std::move(options)};
+
+    fail(breaker);
+
+    EXPECT_EQ(breaker.info().metrics.failure_count, 1);
+    EXPECT_EQ(errors.messages(), (std::vector<std::string>{"fluxgate: recording a call in circuit breaker "
+                                                           "'payments' failed with a non-standard exception"}));
+}
+
+TEST(RecordingErrors, ErrorHandlerMayReadBreaker) {
+    fluxgate_test::Watchdog watchdog("an error handler that reads the breaker", 30s);
+    Harness harness;
+    fg::Options options = harness.options();
+    options.tripper = ThrowingTripper();
+    fg::CircuitBreaker breaker{std::move(options)};
+    std::vector<std::int64_t> totals_seen;
+    const fg::ErrorHandler previous = fg::set_error_handler(
+        [&](std::string_view) { totals_seen.push_back(breaker.info().metrics.total_count); });
+
+    succeed(breaker);
+    fg::set_error_handler(previous);
+    watchdog.disarm();
+
+    EXPECT_EQ(totals_seen, (std::vector<std::int64_t>{1}));
 }
 
 // info() and the rejection error.
