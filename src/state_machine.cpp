@@ -11,6 +11,16 @@
 // - `delivery_mutex_` orders listener calls. It is never held while taking
 //   `mutex_`, and neither mutex is held while a listener runs, so listeners
 //   may call back into the breaker.
+// - Signals are delivered in transition order: a thread whose signal is not
+//   next waits in `deliver` until it is. A transition made by a thread that
+//   is already delivering this breaker's signals (a listener calling back,
+//   directly or through another breaker's listener) is queued instead, and
+//   delivered after the signal before it.
+//   NOTE: listeners of two breakers that make transitions on each other from
+//   two threads at once can still deadlock, each thread waiting for a signal
+//   that the other one is delivering.
+// - The Clang build checks these rules: the guarded fields and the functions
+//   that need or must not hold each mutex carry thread-safety annotations.
 //
 // Every transition increments the generation. An admitted call carries the
 // generation it was admitted in, and its outcome is recorded only if the
@@ -40,9 +50,41 @@ std::shared_ptr<const T> require(std::shared_ptr<const T> component, std::string
     return component;
 }
 
-// The breaker that the current thread is delivering signals for, so that a
-// transition made from inside a listener is queued instead of waiting on itself.
-thread_local const StateMachine* t_delivering = nullptr;
+// The breakers whose signals the current thread is delivering, innermost
+// first. A listener of one breaker may call another breaker whose listener
+// calls back into the first, so one "current breaker" is not enough. A
+// transition of any breaker in this chain is queued, because waiting for
+// its turn would wait on this very thread.
+struct DeliveryFrame {
+    const StateMachine* machine;
+    const DeliveryFrame* outer;
+};
+
+thread_local const DeliveryFrame* t_delivery_frames = nullptr;
+
+bool delivering_on_this_thread(const StateMachine* machine) noexcept {
+    for (const DeliveryFrame* frame = t_delivery_frames; frame != nullptr; frame = frame->outer) {
+        if (frame->machine == machine) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Marks the current thread as delivering the signals of `machine` for the
+// scope's lifetime, also when the scope is left by an exception.
+class DeliveryScope {
+public:
+    explicit DeliveryScope(const StateMachine* machine) noexcept : frame_{machine, t_delivery_frames} {
+        t_delivery_frames = &frame_;
+    }
+    DeliveryScope(const DeliveryScope&) = delete;
+    DeliveryScope& operator=(const DeliveryScope&) = delete;
+    ~DeliveryScope() { t_delivery_frames = frame_.outer; }
+
+private:
+    DeliveryFrame frame_;
+};
 
 }  // namespace
 
@@ -58,6 +100,9 @@ StateMachine::StateMachine(Options options)
       word_(encode(0, State::closed)),
       changed_at_ticks_(0),
       window_(options.window.release()) {
+    if (!window_) {
+        throw_invalid("Options", "window", "a component", "a null pointer");
+    }
     if (!clock_) {
         throw_invalid("Options", "clock", "a clock", "a null pointer");
     }
@@ -109,7 +154,7 @@ Admission StateMachine::admit() noexcept {
         }
         std::optional<PendingSignal> signal;
         {
-            std::lock_guard lock(mutex_);
+            MutexLock lock(mutex_);
             if (word_.load(std::memory_order_relaxed) == word) {
                 signal = transition_locked(State::half_open, now);
             }
@@ -120,7 +165,7 @@ Admission StateMachine::admit() noexcept {
         // HALF_OPEN now, by this thread or another: handle the call as a HALF_OPEN call.
     }
 
-    // HALF_OPEN admissions leave the loop too; only rejections are counted.
+    // A HALF_OPEN admission leaves the loop too; only rejections are counted.
     if (!admission.admitted()) {
         rejected_calls_.fetch_add(1, std::memory_order_relaxed);
     }
@@ -158,7 +203,7 @@ std::optional<Admission> StateMachine::admit_half_open(std::uint64_t word, TimeP
         return admission;
     }
 
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (word_.load(std::memory_order_relaxed) != word) {
         return std::nullopt;
     }
@@ -196,8 +241,11 @@ void StateMachine::record(const Ticket& ticket, bool success, Duration duration,
     }
 
     std::optional<PendingSignal> signal;
+    // How recording failed, reported once the lock is released, because the
+    // error handler is user code that may call back into the breaker.
+    std::optional<std::string> failure;
     {
-        std::lock_guard lock(mutex_);
+        MutexLock lock(mutex_);
         ++(success ? successful_calls_ : failed_calls_);
         const std::uint64_t word = word_.load(std::memory_order_relaxed);
         if (decode_generation(word) != ticket.generation) {
@@ -223,11 +271,13 @@ void StateMachine::record(const Ticket& ticket, bool success, Duration duration,
                 }
             }
         } catch (const std::exception& error) {
-            report_error("fluxgate: recording a call in circuit breaker '" + name_ + "' failed: " + error.what());
+            failure = std::string(": ") + error.what();
         } catch (...) {
-            report_error("fluxgate: recording a call in circuit breaker '" + name_ +
-                         "' failed with a non-standard exception");
+            failure = " with a non-standard exception";
         }
+    }
+    if (failure) {
+        report_error("fluxgate: recording a call in circuit breaker '" + name_ + "' failed" + *failure);
     }
     if (signal) {
         deliver(*signal);
@@ -241,7 +291,7 @@ void StateMachine::release(const Ticket& ticket, bool ignored) noexcept {
     if (!ticket.holds_slot) {
         return;
     }
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (decode_generation(word_.load(std::memory_order_relaxed)) == ticket.generation) {
         --half_open_in_flight_;
     }
@@ -250,7 +300,7 @@ void StateMachine::release(const Ticket& ticket, bool ignored) noexcept {
 void StateMachine::transition_manually(State target) noexcept {
     std::optional<PendingSignal> signal;
     {
-        std::lock_guard lock(mutex_);
+        MutexLock lock(mutex_);
         signal = transition_locked(target, clock_->now());
     }
     deliver(*signal);
@@ -280,7 +330,7 @@ StateMachine::PendingSignal StateMachine::transition_locked(State target, TimePo
 
 Info StateMachine::info() const {
     const TimePoint now = clock_->now();
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     Info result;
     result.state = decode_state(word_.load(std::memory_order_relaxed));
     result.changed_at = changed_at_wall_;
@@ -302,14 +352,16 @@ void StateMachine::deliver(const PendingSignal& pending) noexcept {
         return;
     }
     try {
-        std::unique_lock lock(delivery_mutex_);
-        if (t_delivering == this) {
+        MutexLock lock(delivery_mutex_);
+        if (delivering_on_this_thread(this)) {
             nested_signals_.push_back(pending);
             return;
         }
-        delivery_done_.wait(lock, [&] { return delivered_sequence_ + 1 == pending.sequence; });
+        while (delivered_sequence_ + 1 != pending.sequence) {
+            lock.wait(delivery_done_);
+        }
 
-        const StateMachine* previous = std::exchange(t_delivering, this);
+        const DeliveryScope scope(this);
         PendingSignal current = pending;
         for (;;) {
             lock.unlock();
@@ -322,7 +374,6 @@ void StateMachine::deliver(const PendingSignal& pending) noexcept {
             current = nested_signals_.front();
             nested_signals_.pop_front();
         }
-        t_delivering = previous;
         lock.unlock();
         delivery_done_.notify_all();
     } catch (const std::exception& error) {

@@ -59,11 +59,12 @@ public:
         : window_(std::make_unique<std::remove_cvref_t<T>>(std::forward<T>(window))),
           copy_(&copy_as<std::remove_cvref_t<T>>) {}
 
-    WindowHolder(const WindowHolder& other) : window_(other.copy_(*other.window_)), copy_(other.copy_) {}
+    // A moved-from holder is empty and copies as empty; the breaker rejects it.
+    WindowHolder(const WindowHolder& other) : window_(other.copy_window()), copy_(other.copy_) {}
     WindowHolder(WindowHolder&&) noexcept = default;
     WindowHolder& operator=(const WindowHolder& other) {
         if (this != &other) {
-            window_ = other.copy_(*other.window_);
+            window_ = other.copy_window();
             copy_ = other.copy_;
         }
         return *this;
@@ -78,6 +79,10 @@ public:
     [[nodiscard]] std::unique_ptr<windows::Window> release() noexcept { return std::move(window_); }
 
 private:
+    [[nodiscard]] std::unique_ptr<windows::Window> copy_window() const {
+        return window_ ? copy_(*window_) : nullptr;
+    }
+
     template <class T>
     static std::unique_ptr<windows::Window> copy_as(const windows::Window& window) {
         return std::make_unique<T>(static_cast<const T&>(window));

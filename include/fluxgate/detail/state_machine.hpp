@@ -10,12 +10,12 @@
 #include <deque>
 #include <exception>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <fluxgate/clock.hpp>
+#include <fluxgate/detail/thread_annotations.hpp>
 #include <fluxgate/info.hpp>
 #include <fluxgate/metric.hpp>
 #include <fluxgate/options.hpp>
@@ -70,22 +70,23 @@ public:
 
     /// Decides whether a call may run now. May move OPEN to HALF_OPEN, in
     /// which case the listeners run before it returns. Never throws.
-    [[nodiscard]] Admission admit() noexcept;
+    [[nodiscard]] Admission admit() noexcept FLUXGATE_EXCLUDES(mutex_, delivery_mutex_);
 
     /// Records the outcome of an admitted call that finished now, timed from
     /// `ticket.start`. May transition; listeners run before it returns.
-    void complete(const Ticket& ticket, bool success) noexcept;
+    void complete(const Ticket& ticket, bool success) noexcept FLUXGATE_EXCLUDES(mutex_, delivery_mutex_);
 
     /// Like `complete`, with a duration the caller measured.
-    void complete(const Ticket& ticket, bool success, Duration duration) noexcept;
+    void complete(const Ticket& ticket, bool success, Duration duration) noexcept
+        FLUXGATE_EXCLUDES(mutex_, delivery_mutex_);
 
     /// Drops an admitted call without recording it, freeing its HALF_OPEN
     /// slot; `ignored` counts it as an untracked outcome.
-    void release(const Ticket& ticket, bool ignored) noexcept;
+    void release(const Ticket& ticket, bool ignored) noexcept FLUXGATE_EXCLUDES(mutex_);
 
     /// Moves to `target` unconditionally, as `reset()` and the other manual
     /// controls do, and notifies listeners.
-    void transition_manually(State target) noexcept;
+    void transition_manually(State target) noexcept FLUXGATE_EXCLUDES(mutex_, delivery_mutex_);
 
     /// Returns true if the tracker counts `error` as a failure. Exceptions
     /// from a user tracker propagate.
@@ -95,7 +96,7 @@ public:
         return decode_state(word_.load(std::memory_order_acquire));
     }
 
-    [[nodiscard]] Info info() const;
+    [[nodiscard]] Info info() const FLUXGATE_EXCLUDES(mutex_);
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
     [[nodiscard]] const Clock& clock() const noexcept { return *clock_; }
     [[nodiscard]] std::int64_t max_half_open_calls() const noexcept { return max_half_open_calls_; }
@@ -115,12 +116,17 @@ private:
     static constexpr State decode_state(std::uint64_t word) noexcept { return static_cast<State>(word & 0xff); }
     static constexpr std::uint64_t decode_generation(std::uint64_t word) noexcept { return word >> 8; }
 
-    [[nodiscard]] std::optional<Admission> admit_half_open(std::uint64_t word, TimePoint now) noexcept;
-    [[nodiscard]] bool ask_retry(TimePoint changed_at, int reopens, TimePoint now) const noexcept;
-    void record(const Ticket& ticket, bool success, Duration duration, TimePoint end) noexcept;
-    [[nodiscard]] PendingSignal transition_locked(State target, TimePoint now);
-    void deliver(const PendingSignal& pending) noexcept;
-    void run_listeners(const Signal& signal) noexcept;
+    // User components and listeners run only in functions that exclude both
+    // mutexes, so that they may call back into the breaker.
+    [[nodiscard]] std::optional<Admission> admit_half_open(std::uint64_t word, TimePoint now) noexcept
+        FLUXGATE_EXCLUDES(mutex_);
+    [[nodiscard]] bool ask_retry(TimePoint changed_at, int reopens, TimePoint now) const noexcept
+        FLUXGATE_EXCLUDES(mutex_);
+    void record(const Ticket& ticket, bool success, Duration duration, TimePoint end) noexcept
+        FLUXGATE_EXCLUDES(mutex_, delivery_mutex_);
+    [[nodiscard]] PendingSignal transition_locked(State target, TimePoint now) FLUXGATE_REQUIRES(mutex_);
+    void deliver(const PendingSignal& pending) noexcept FLUXGATE_EXCLUDES(mutex_, delivery_mutex_);
+    void run_listeners(const Signal& signal) noexcept FLUXGATE_EXCLUDES(mutex_, delivery_mutex_);
 
     // Set at construction and never changed.
     std::string name_;
@@ -140,22 +146,23 @@ private:
     std::atomic<std::int64_t> rejected_calls_{0};
     std::atomic<std::int64_t> ignored_calls_{0};
 
-    // Guarded by `mutex_`.
-    mutable std::mutex mutex_;
-    std::unique_ptr<windows::Window> window_;
-    WallTime changed_at_wall_;
-    std::int64_t consecutive_failures_ = 0;
-    std::int64_t half_open_in_flight_ = 0;
-    std::int64_t successful_calls_ = 0;
-    std::int64_t failed_calls_ = 0;
-    std::int64_t stale_calls_ = 0;
-    std::uint64_t transition_sequence_ = 0;
+    // The window, the counters and every transition. The window pointer is
+    // set at construction; the window itself is guarded.
+    mutable Mutex mutex_;
+    std::unique_ptr<windows::Window> window_ FLUXGATE_PT_GUARDED_BY(mutex_);
+    WallTime changed_at_wall_ FLUXGATE_GUARDED_BY(mutex_);
+    std::int64_t consecutive_failures_ FLUXGATE_GUARDED_BY(mutex_) = 0;
+    std::int64_t half_open_in_flight_ FLUXGATE_GUARDED_BY(mutex_) = 0;
+    std::int64_t successful_calls_ FLUXGATE_GUARDED_BY(mutex_) = 0;
+    std::int64_t failed_calls_ FLUXGATE_GUARDED_BY(mutex_) = 0;
+    std::int64_t stale_calls_ FLUXGATE_GUARDED_BY(mutex_) = 0;
+    std::uint64_t transition_sequence_ FLUXGATE_GUARDED_BY(mutex_) = 0;
 
-    // Ordered delivery of signals; guarded by `delivery_mutex_`.
-    std::mutex delivery_mutex_;
+    // Ordered delivery of signals.
+    Mutex delivery_mutex_;
     std::condition_variable delivery_done_;
-    std::uint64_t delivered_sequence_ = 0;
-    std::deque<PendingSignal> nested_signals_;
+    std::uint64_t delivered_sequence_ FLUXGATE_GUARDED_BY(delivery_mutex_) = 0;
+    std::deque<PendingSignal> nested_signals_ FLUXGATE_GUARDED_BY(delivery_mutex_);
 };
 
 }  // namespace fluxgate::detail
