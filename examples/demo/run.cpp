@@ -56,6 +56,22 @@ std::string format(const char* pattern, auto... values) {
 
 std::string stamp(double elapsed_s) { return format("[%6.2fs] ", elapsed_s); }
 
+// A tripper written for this program, to show how users extend the model:
+// it holds the circuit HALF_OPEN until `count` probes have been recorded, so
+// recovery is gradual while RampUp admits more and more calls. A failed probe
+// still reopens the circuit at once, because the tripper is true meanwhile.
+class ProbeQuota final : public fg::trippers::Tripper {
+public:
+    explicit ProbeQuota(std::int64_t count) : count_(count) {}
+
+    [[nodiscard]] bool operator()(const fg::trippers::CallContext& context) const override {
+        return context.state == fg::State::half_open && context.metric.total_count < count_;
+    }
+
+private:
+    std::int64_t count_;
+};
+
 fg::Options breaker_options(const Scenario& scenario, std::uint64_t seed, Console& console, Recorder& recorder) {
     using namespace fg::trippers;
 
@@ -75,7 +91,8 @@ fg::Options breaker_options(const Scenario& scenario, std::uint64_t seed, Consol
         .tracker = fg::trackers::TypeOf<ConnectionError, TimeoutError>() | server_errors,
         .tripper = FailureStreak(scenario.failure_streak) |
                    (MinRequests(scenario.min_requests) &
-                    (FailureRate(scenario.failure_rate) | SlowRate(scenario.slow_rate, scenario.slow_threshold))),
+                    (FailureRate(scenario.failure_rate) | SlowRate(scenario.slow_rate, scenario.slow_threshold))) |
+                   ProbeQuota(scenario.probe_quota),
         .retry = fg::retries::Backoff(scenario.backoff_initial, scenario.backoff_multiplier, scenario.backoff_max,
                                       scenario.backoff_jitter, seed),
         .permit = fg::permits::RampUp(scenario.ramp_initial, 1.0, scenario.ramp_duration, seed + 1),

@@ -75,11 +75,12 @@ std::string Scenario::describe_breaker() const {
     char text[512];
     std::snprintf(text, sizeof text,
                   "TimeWindow(%lld s), FailureStreak(%lld) | (MinRequests(%lld) & (FailureRate(%.2g) | "
-                  "SlowRate(%.2g, %lld ms))), Backoff(%s, x%.2g, max %s, jitter %.2g), RampUp(%.2g -> 1 over %s), "
+                  "SlowRate(%.2g, %lld ms))) | ProbeQuota(%lld), Backoff(%s, x%.2g, max %s, jitter %.2g), RampUp(%.2g -> 1 over %s), "
                   "%lld probes at once, timeout %lld ms",
                   static_cast<long long>(window.count()), static_cast<long long>(failure_streak),
                   static_cast<long long>(min_requests), failure_rate, slow_rate,
-                  static_cast<long long>(slow_threshold.count()), format_seconds(backoff_initial).c_str(),
+                  static_cast<long long>(slow_threshold.count()), static_cast<long long>(probe_quota),
+                  format_seconds(backoff_initial).c_str(),
                   backoff_multiplier, format_seconds(backoff_max).c_str(), backoff_jitter, ramp_initial,
                   format_seconds(ramp_duration).c_str(), static_cast<long long>(max_half_open_calls),
                   static_cast<long long>(request_timeout.count()));

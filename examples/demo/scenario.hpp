@@ -72,6 +72,7 @@ struct Scenario {
     double ramp_initial = 0.2;
     fluxgate::Duration ramp_duration = std::chrono::seconds(4);
     std::int64_t max_half_open_calls = 3;
+    std::int64_t probe_quota = 12;  ///< Probes that must succeed before HALF_OPEN closes.
 
     /// Returns the index of the phase that contains `t_s`; the last phase for
     /// any time past the end.
