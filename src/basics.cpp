@@ -7,12 +7,25 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <mutex>
 #include <ostream>
 #include <string>
 #include <utility>
 
 namespace fluxgate {
+
+TimePoint SystemClock::coarse_now() const noexcept {
+#if defined(__linux__) && defined(CLOCK_MONOTONIC_COARSE)
+    // libstdc++ and libc++ read CLOCK_MONOTONIC for steady_clock on Linux,
+    // and the coarse clock is the same clock at the last tick.
+    timespec time{};
+    if (clock_gettime(CLOCK_MONOTONIC_COARSE, &time) == 0) {
+        return TimePoint(std::chrono::seconds(time.tv_sec) + std::chrono::nanoseconds(time.tv_nsec));
+    }
+#endif
+    return now();
+}
 
 std::shared_ptr<Clock> system_clock() {
     static const std::shared_ptr<Clock> clock = std::make_shared<SystemClock>();

@@ -123,8 +123,13 @@ Admission StateMachine::admit() noexcept {
         const std::uint64_t word = word_.load(std::memory_order_acquire);
         const State state = decode_state(word);
 
-        if (state == State::closed || state == State::metrics_only || state == State::disabled) {
+        if (state == State::closed || state == State::metrics_only) {
             admission.ticket = Ticket{decode_generation(word), state, false, clock_->now()};
+            return admission;
+        }
+        if (state == State::disabled) {
+            // Nothing is recorded, so the call needs no start time.
+            admission.ticket = Ticket{decode_generation(word), state, false, TimePoint{}};
             return admission;
         }
         if (state == State::forced_open) {
@@ -132,37 +137,39 @@ Admission StateMachine::admit() noexcept {
             break;
         }
 
-        const TimePoint now = clock_->now();
-        if (state == State::half_open) {
-            if (auto decided = admit_half_open(word, now)) {
-                admission = *decided;
+        if (state == State::open) {
+            // The retry decides on the coarse clock, which lags `now()` by at
+            // most a tick: a probe may start that much late but never early,
+            // and a rejection costs no precise clock read.
+            const auto decision = open_allows_probe(word, clock_->coarse_now());
+            if (!decision) {
+                continue;  // The circuit moved on while the period was read: decide again.
+            }
+            if (!*decision) {
+                admission.rejection = Rejection::open;
                 break;
             }
-            continue;  // The circuit moved on before a slot was taken: decide again.
-        }
-
-        // OPEN: read the period's start and reopens, then confirm that the
-        // word did not change meanwhile, so the retry sees one consistent period.
-        const TimePoint changed_at(Duration(changed_at_ticks_.load(std::memory_order_acquire)));
-        const int reopens = reopens_.load(std::memory_order_acquire);
-        if (word_.load(std::memory_order_acquire) != word) {
+            const TimePoint now = clock_->now();
+            std::optional<PendingSignal> signal;
+            {
+                AdaptiveLock lock(mutex_);
+                if (word_.load(std::memory_order_relaxed) == word) {
+                    signal = transition_locked(State::half_open, now);
+                }
+            }
+            if (signal) {
+                deliver(*signal);
+            }
+            // HALF_OPEN now, by this thread or another: handle the call as a HALF_OPEN call.
             continue;
         }
-        if (!ask_retry(changed_at, reopens, now)) {
-            admission.rejection = Rejection::open;
+
+        // HALF_OPEN.
+        if (auto decided = admit_half_open(word, clock_->now())) {
+            admission = *decided;
             break;
         }
-        std::optional<PendingSignal> signal;
-        {
-            MutexLock lock(mutex_);
-            if (word_.load(std::memory_order_relaxed) == word) {
-                signal = transition_locked(State::half_open, now);
-            }
-        }
-        if (signal) {
-            deliver(*signal);
-        }
-        // HALF_OPEN now, by this thread or another: handle the call as a HALF_OPEN call.
+        // The circuit moved on before a slot was taken: decide again.
     }
 
     // A HALF_OPEN admission leaves the loop too; only rejections are counted.
@@ -170,6 +177,18 @@ Admission StateMachine::admit() noexcept {
         rejected_calls_.fetch_add(1, std::memory_order_relaxed);
     }
     return admission;
+}
+
+// Reads the OPEN period's start and reopens, confirms that `word` is still
+// current so that the retry sees one consistent period, and asks the retry.
+// Returns nothing if the word changed meanwhile.
+std::optional<bool> StateMachine::open_allows_probe(std::uint64_t word, TimePoint now) const noexcept {
+    const TimePoint changed_at(Duration(changed_at_ticks_.load(std::memory_order_acquire)));
+    const int reopens = reopens_.load(std::memory_order_acquire);
+    if (word_.load(std::memory_order_acquire) != word) {
+        return std::nullopt;
+    }
+    return ask_retry(changed_at, reopens, now);
 }
 
 bool StateMachine::ask_retry(TimePoint changed_at, int reopens, TimePoint now) const noexcept {
@@ -203,7 +222,7 @@ std::optional<Admission> StateMachine::admit_half_open(std::uint64_t word, TimeP
         return admission;
     }
 
-    MutexLock lock(mutex_);
+    AdaptiveLock lock(mutex_);
     if (word_.load(std::memory_order_relaxed) != word) {
         return std::nullopt;
     }
@@ -245,7 +264,7 @@ void StateMachine::record(const Ticket& ticket, bool success, Duration duration,
     // error handler is user code that may call back into the breaker.
     std::optional<std::string> failure;
     {
-        MutexLock lock(mutex_);
+        AdaptiveLock lock(mutex_);
         ++(success ? successful_calls_ : failed_calls_);
         const std::uint64_t word = word_.load(std::memory_order_relaxed);
         if (decode_generation(word) != ticket.generation) {
@@ -291,7 +310,7 @@ void StateMachine::release(const Ticket& ticket, bool ignored) noexcept {
     if (!ticket.holds_slot) {
         return;
     }
-    MutexLock lock(mutex_);
+    AdaptiveLock lock(mutex_);
     if (decode_generation(word_.load(std::memory_order_relaxed)) == ticket.generation) {
         --half_open_in_flight_;
     }
@@ -300,7 +319,7 @@ void StateMachine::release(const Ticket& ticket, bool ignored) noexcept {
 void StateMachine::transition_manually(State target) noexcept {
     std::optional<PendingSignal> signal;
     {
-        MutexLock lock(mutex_);
+        AdaptiveLock lock(mutex_);
         signal = transition_locked(target, clock_->now());
     }
     deliver(*signal);
@@ -330,7 +349,7 @@ StateMachine::PendingSignal StateMachine::transition_locked(State target, TimePo
 
 Info StateMachine::info() const {
     const TimePoint now = clock_->now();
-    MutexLock lock(mutex_);
+    AdaptiveLock lock(mutex_);
     Info result;
     result.state = decode_state(word_.load(std::memory_order_relaxed));
     result.changed_at = changed_at_wall_;

@@ -31,6 +31,12 @@ public:
 
     /// Returns the current wall-clock time.
     [[nodiscard]] virtual WallTime wall_now() const noexcept = 0;
+
+    /// Returns the monotonic time from a cheaper source that may lag `now()`
+    /// by a few milliseconds but is never ahead of it. Breakers use it only to
+    /// decide when an OPEN circuit may probe, so rejections stay cheap.
+    /// Defaults to `now()`.
+    [[nodiscard]] virtual TimePoint coarse_now() const noexcept { return now(); }
 };
 
 /// The clock breakers use by default: `std::chrono::steady_clock` and
@@ -39,6 +45,11 @@ class SystemClock final : public Clock {
 public:
     [[nodiscard]] TimePoint now() const noexcept override { return std::chrono::steady_clock::now(); }
     [[nodiscard]] WallTime wall_now() const noexcept override { return std::chrono::system_clock::now(); }
+
+    /// Reads `CLOCK_MONOTONIC_COARSE` where the system has it (the clock
+    /// `steady_clock` reads, at the resolution of the kernel's tick, 1 to
+    /// 4 ms on Linux); elsewhere `now()`.
+    [[nodiscard]] TimePoint coarse_now() const noexcept override;
 };
 
 /// Returns the process-wide `SystemClock` shared by breakers that are given no clock.

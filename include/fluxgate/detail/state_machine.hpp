@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <fluxgate/clock.hpp>
+#include <fluxgate/detail/adaptive_mutex.hpp>
 #include <fluxgate/detail/thread_annotations.hpp>
 #include <fluxgate/info.hpp>
 #include <fluxgate/metric.hpp>
@@ -103,6 +104,11 @@ public:
     [[nodiscard]] const Thresholds& slow_thresholds() const noexcept { return slow_thresholds_; }
 
 private:
+    // Size of a cache line on the processors this library targets; a
+    // constant rather than std::hardware_destructive_interference_size,
+    // whose value GCC warns may differ between compiler versions.
+    static constexpr std::size_t kCacheLine = 64;
+
     struct PendingSignal {
         std::uint64_t sequence;
         Signal signal;
@@ -119,6 +125,8 @@ private:
     // User components and listeners run only in functions that exclude both
     // mutexes, so that they may call back into the breaker.
     [[nodiscard]] std::optional<Admission> admit_half_open(std::uint64_t word, TimePoint now) noexcept
+        FLUXGATE_EXCLUDES(mutex_);
+    [[nodiscard]] std::optional<bool> open_allows_probe(std::uint64_t word, TimePoint now) const noexcept
         FLUXGATE_EXCLUDES(mutex_);
     [[nodiscard]] bool ask_retry(TimePoint changed_at, int reopens, TimePoint now) const noexcept
         FLUXGATE_EXCLUDES(mutex_);
@@ -139,16 +147,20 @@ private:
     std::vector<listeners::Listener> listeners_;
     Thresholds slow_thresholds_;
 
-    // Read without the lock; written only while holding `mutex_`.
-    std::atomic<std::uint64_t> word_;
+    // Read without the lock on every call; written only while holding
+    // `mutex_`, at transitions. They get a cache line of their own, so that
+    // the writes of recorded calls never evict them from other cores.
+    alignas(kCacheLine) std::atomic<std::uint64_t> word_;
     std::atomic<TimePoint::rep> changed_at_ticks_;
     std::atomic<int> reopens_{0};
-    std::atomic<std::int64_t> rejected_calls_{0};
+
+    // Written on every rejected or ignored call.
+    alignas(kCacheLine) std::atomic<std::int64_t> rejected_calls_{0};
     std::atomic<std::int64_t> ignored_calls_{0};
 
     // The window, the counters and every transition. The window pointer is
     // set at construction; the window itself is guarded.
-    mutable Mutex mutex_;
+    alignas(kCacheLine) mutable AdaptiveMutex mutex_;
     std::unique_ptr<windows::Window> window_ FLUXGATE_PT_GUARDED_BY(mutex_);
     WallTime changed_at_wall_ FLUXGATE_GUARDED_BY(mutex_);
     std::int64_t consecutive_failures_ FLUXGATE_GUARDED_BY(mutex_) = 0;
@@ -159,7 +171,7 @@ private:
     std::uint64_t transition_sequence_ FLUXGATE_GUARDED_BY(mutex_) = 0;
 
     // Ordered delivery of signals.
-    Mutex delivery_mutex_;
+    alignas(kCacheLine) Mutex delivery_mutex_;
     std::condition_variable delivery_done_;
     std::uint64_t delivered_sequence_ FLUXGATE_GUARDED_BY(delivery_mutex_) = 0;
     std::deque<PendingSignal> nested_signals_ FLUXGATE_GUARDED_BY(delivery_mutex_);
