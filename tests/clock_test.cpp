@@ -38,6 +38,32 @@ TEST(SystemClock, WallNowIsSystemClockTime) {
     EXPECT_LT(std::chrono::abs(reference - wall), std::chrono::minutes(1));
 }
 
+TEST(SystemClock, CoarseNowNeverAheadOfNow) {
+    const fg::SystemClock clock;
+
+    for (int i = 0; i < 10'000; ++i) {
+        const fg::TimePoint coarse = clock.coarse_now();
+        const fg::TimePoint precise = clock.now();
+        ASSERT_LE(coarse, precise) << "iteration " << i;
+    }
+}
+
+TEST(SystemClock, CoarseNowLagsByLessThanASecond) {
+    const fg::SystemClock clock;
+
+    const fg::TimePoint precise = clock.now();
+    const fg::TimePoint coarse = clock.coarse_now();
+
+    EXPECT_LT(precise - coarse, std::chrono::seconds(1));
+}
+
+TEST(ManualClock, CoarseNowIsNow) {
+    fg::ManualClock clock;
+    clock.advance(std::chrono::milliseconds(1500));
+
+    EXPECT_EQ(clock.coarse_now(), clock.now());
+}
+
 TEST(SystemClock, SharedInstanceIsSystemClock) {
     const std::shared_ptr<fg::Clock> first = fg::system_clock();
     const std::shared_ptr<fg::Clock> second = fg::system_clock();

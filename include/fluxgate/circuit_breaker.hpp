@@ -235,6 +235,10 @@ public:
     /// Returns the current state without taking a lock.
     [[nodiscard]] State state() const noexcept { return machine_.state(); }
 
+    /// Returns the distinct `SlowRate` thresholds of the tripper, in
+    /// increasing order: the thresholds whose slow counts `info().metrics` keeps.
+    [[nodiscard]] const Thresholds& slow_thresholds() const noexcept { return machine_.slow_thresholds(); }
+
     /// Returns the name given in `Options::name`.
     [[nodiscard]] const std::string& name() const noexcept { return machine_.name(); }
 

@@ -174,7 +174,7 @@ BreakerRegistration Registry::add_breaker(std::string circuit_name, const Circui
                                         "'" + circuit_name + "' a second time");
     }
     const std::uint64_t id = state_->next_breaker_id++;
-    state_->breakers.emplace(circuit_name, detail::BreakerSource{id, &breaker, {}});
+    state_->breakers.emplace(circuit_name, detail::BreakerSource{id, &breaker, breaker.slow_thresholds()});
     return BreakerRegistration(state_, std::move(circuit_name), id);
 }
 

@@ -35,12 +35,10 @@ struct CircuitSeries {
 struct BreakerSource {
     std::uint64_t id = 0;
     const CircuitBreaker* breaker = nullptr;
-    /// Every slow-call threshold seen in the breaker's metric so far. A
-    /// metric lists only thresholds that some call in it reached, so this
-    /// keeps a threshold's ratio published at 0 once its slow calls left
-    /// the window.
-    // NOTE: CircuitBreaker does not expose the thresholds of its tripper, so
-    // a threshold that no call has reached yet has no slow-call ratio series.
+    /// The breaker's `SlowRate` thresholds, plus any other threshold seen in
+    /// its metric (from a user window). A metric lists only thresholds that
+    /// some call in it reached, so this keeps every ratio published, at 0
+    /// while no slow call is in the window.
     Thresholds thresholds;
 };
 

@@ -509,6 +509,17 @@ TEST(PrometheusRegistry, KeepsSlowRatioOfThresholdSeenBefore) {
     EXPECT_EQ(sample_value(fast, slow_series("payments", "1")), "0");
 }
 
+TEST(PrometheusRegistry, PublishesSlowRatioBeforeAnySlowCall) {
+    prom::Registry registry;
+    fg::CircuitBreaker breaker(one_threshold_options());
+    const prom::BreakerRegistration registration = registry.add_breaker(breaker);
+
+    succeed_once(breaker, 10ms);
+    const std::string text = registry.render();
+
+    EXPECT_EQ(sample_value(text, slow_series("payments", "1")), "0");
+}
+
 TEST(PrometheusRegistry, CountsRejectedAndIgnoredCalls) {
     prom::Registry registry;
     fg::CircuitBreaker breaker({
