@@ -3,7 +3,9 @@
 //
 // Usage: fluxgate-demo-check MODE DEMO [DEMO-ARGS...]
 //   story          A full run with --json. The breaker opened during the
-//                  faults, rejected calls, reopened, and ended closed.
+//                  faults, rejected calls, reopened, and ended closed. Built
+//                  with the Prometheus exporter, the demo's /metrics endpoint
+//                  is scraped during the run too.
 //   interrupt      SIGINT during the run. The summary is printed and the
 //                  exit status is 130.
 //   parent-killed  SIGKILL of the demo. Its upstream process dies with it.
@@ -15,6 +17,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -112,6 +115,9 @@ public:
     }
 
     [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+
+    /// Returns the standard error read so far.
+    [[nodiscard]] const std::string& error_so_far() const noexcept { return result_.err; }
 
     // Reads output until `until` or until both pipes end.
     void pump(Clock::time_point until) {
@@ -249,12 +255,46 @@ std::pair<double, double> phase_span(const json& summary, std::string_view name)
     return {phase.at("start_s").get<double>(), phase.at("end_s").get<double>()};
 }
 
+#ifdef FLUXGATE_DEMO_HAS_PROMETHEUS
+// Waits for the line `metrics:  http://127.0.0.1:PORT/metrics` and scrapes
+// that address once, as Prometheus would.
+void check_metrics_endpoint(Checks& checks, Process& demo) {
+    constexpr std::string_view kPrefix = "metrics:  http://127.0.0.1:";
+    const Clock::time_point deadline = Clock::now() + 30s;
+    std::size_t at = std::string::npos;
+    while (Clock::now() < deadline && (at = demo.error_so_far().find(kPrefix)) == std::string::npos) {
+        demo.pump(Clock::now() + 100ms);
+    }
+    checks.expect(at != std::string::npos, "the demo prints the address of its metrics endpoint");
+    if (at == std::string::npos) {
+        return;
+    }
+    const std::string& err = demo.error_so_far();
+    const int port = std::atoi(err.c_str() + at + kPrefix.size());
+    httplib::Client client("127.0.0.1", port);
+    client.set_read_timeout(5, 0);
+    const httplib::Result response = client.Get("/metrics");
+    checks.expect(response && response->status == 200, "GET /metrics answers 200");
+    if (response) {
+        checks.expect(response->body.find("circuit_breaker_state{circuit_name=\"upstream\",state=\"closed\"}") !=
+                          std::string::npos,
+                      "/metrics has the breaker's state series");
+        checks.expect(response->body.find("circuit_breaker_calls_total{circuit_name=\"upstream\"") !=
+                          std::string::npos,
+                      "/metrics has the breaker's call counters");
+    }
+}
+#endif
+
 int check_story(const std::vector<std::string>& demo_args) {
     Checks checks;
     std::vector<std::string> args = demo_args;
     args.push_back("--json");
     Process demo(args);
     const pid_t pid = demo.pid();
+#ifdef FLUXGATE_DEMO_HAS_PROMETHEUS
+    check_metrics_endpoint(checks, demo);
+#endif
     const Finished finished = demo.wait(240s);
     checks.expect(finished.exit_status == 0, "the demo exits with status 0, got " +
                                                  std::to_string(finished.exit_status));

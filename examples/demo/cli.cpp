@@ -133,6 +133,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
             run.seed = parse_number<std::uint64_t>(name, args.value(name), 0, UINT64_MAX);
         } else if (name == "--port") {
             run.port = parse_number(name, args.value(name), 0, 65535);
+        } else if (name == "--metrics-port") {
+            run.metrics_port = parse_number(name, args.value(name), 0, 65535);
         } else if (name == "--timeline") {
             run.timeline_path = std::string(args.value(name));
         } else if (name == "--json") {
@@ -147,7 +149,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
 
 std::string usage() {
     return R"(usage: fluxgate-demo [--duration SECONDS] [--threads N] [--seed N] [--port PORT]
-                     [--timeline FILE.svg] [--json]
+                     [--metrics-port PORT] [--timeline FILE.svg] [--json]
 
 Starts an HTTP service on 127.0.0.1 as a child process, makes it fail on a
 script (healthy, 60% of responses 503, slow responses, killed, restarted) and
@@ -165,6 +167,9 @@ options:
                        (default 1)
   --port PORT          port of the upstream on 127.0.0.1, 0 for any free port
                        (default 0)
+  --metrics-port PORT  port on 127.0.0.1 where the breaker's Prometheus
+                       metrics are served at /metrics, 0 for any free port
+                       (default 0); only when fluxgate::prometheus was built
   --timeline FILE.svg  write a picture of the run to FILE.svg
   --json               print the summary as JSON on standard output; the
                        progress then goes to standard error

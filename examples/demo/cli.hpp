@@ -17,7 +17,8 @@ struct RunOptions {
     double duration_s = kDefaultDurationS;
     int threads = 4;
     std::uint64_t seed = 1;
-    int port = 0;  ///< 0 picks any free port.
+    int port = 0;          ///< Upstream port; 0 picks any free port.
+    int metrics_port = 0;  ///< Port of the Prometheus endpoint; 0 picks any free port.
     bool json = false;
     std::optional<std::string> timeline_path;
 };

@@ -17,6 +17,9 @@
 #include <vector>
 
 #include <fluxgate/fluxgate.hpp>
+#ifdef FLUXGATE_DEMO_HAS_PROMETHEUS
+#include <fluxgate/prometheus.hpp>
+#endif
 
 #include "http_client.hpp"
 #include "recorder.hpp"
@@ -29,6 +32,12 @@ namespace demo {
 namespace {
 
 namespace fg = fluxgate;
+
+#ifdef FLUXGATE_DEMO_HAS_PROMETHEUS
+using MetricsRegistry = fg::prometheus::Registry;
+#else
+struct MetricsRegistry {};  // Built without fluxgate::prometheus: no metrics to serve.
+#endif
 using Clock = std::chrono::steady_clock;
 
 // Serializes lines from the timeline and from listeners running in client threads.
@@ -72,7 +81,8 @@ private:
     std::int64_t count_;
 };
 
-fg::Options breaker_options(const Scenario& scenario, std::uint64_t seed, Console& console, Recorder& recorder) {
+fg::Options breaker_options(const Scenario& scenario, std::uint64_t seed, Console& console, Recorder& recorder,
+                            [[maybe_unused]] MetricsRegistry& metrics) {
     using namespace fg::trippers;
 
     // A 4xx is the caller's mistake, not a sign of a sick upstream, so only
@@ -97,7 +107,11 @@ fg::Options breaker_options(const Scenario& scenario, std::uint64_t seed, Consol
                                       scenario.backoff_jitter, seed),
         .permit = fg::permits::RampUp(scenario.ramp_initial, 1.0, scenario.ramp_duration, seed + 1),
         .max_half_open_calls = scenario.max_half_open_calls,
-        .listeners = {fg::listeners::LogListener("upstream", log_sink), record},
+        .listeners = {fg::listeners::LogListener("upstream", log_sink), record,
+#ifdef FLUXGATE_DEMO_HAS_PROMETHEUS
+                      fg::listeners::PrometheusListener("upstream", metrics)
+#endif
+        },
         .name = "upstream",
     };
 }
@@ -336,7 +350,22 @@ int run_demo(const RunOptions& options) {
 
     const Clock::time_point start = Clock::now();
     Recorder recorder(scenario, start);
-    fg::CircuitBreaker breaker(breaker_options(scenario, options.seed, console, recorder));
+    MetricsRegistry metrics;
+    fg::CircuitBreaker breaker(breaker_options(scenario, options.seed, console, recorder, metrics));
+#ifdef FLUXGATE_DEMO_HAS_PROMETHEUS
+    // Prometheus can scrape the breaker for as long as the run lasts.
+    const fg::prometheus::BreakerRegistration registration = metrics.add_breaker(breaker);
+    std::optional<fg::prometheus::MetricsServer> metrics_server;
+    try {
+        metrics_server.emplace(metrics, fg::prometheus::MetricsServerOptions{
+                                            .port = static_cast<std::uint16_t>(options.metrics_port)});
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "fluxgate-demo: cannot serve metrics on 127.0.0.1:%d: %s\n", options.metrics_port,
+                     error.what());
+        return 1;
+    }
+    console.line("metrics:  " + metrics_server->url() + " (Prometheus text format)");
+#endif
     Workers workers(options.threads, scenario, options.seed, base_url, breaker, recorder, console, start);
 
     // The timeline: wake at every quarter second and at every phase change.
