@@ -9,8 +9,8 @@
 //   METRICS_ONLY admissions and OPEN rejections take no lock. A decision made
 //   on a stale read is confirmed under `mutex_` before it changes anything.
 // - `delivery_mutex_` orders listener calls. It is never held while taking
-//   `mutex_`, and neither mutex is held while a listener runs, so listeners
-//   may call back into the breaker.
+//   `mutex_`, and neither mutex is held while a listener or the slot
+//   observer runs, so both may call back into the breaker.
 //
 // Every transition increments the generation. An admitted call carries the
 // generation it was admitted in, and its outcome is recorded only if the
@@ -72,7 +72,7 @@ StateMachine::StateMachine(Options options)
     changed_at_wall_ = clock_->wall_now();
 }
 
-Admission StateMachine::admit() noexcept {
+Admission StateMachine::admit(WhenFull when_full) noexcept {
     Admission admission;
     for (;;) {
         const std::uint64_t word = word_.load(std::memory_order_acquire);
@@ -116,11 +116,14 @@ Admission StateMachine::admit() noexcept {
         }
         if (signal) {
             deliver(*signal);
+            notify_slot_observer();
         }
         // HALF_OPEN now, by this thread or another: handle the call as a HALF_OPEN call.
     }
 
-    rejected_calls_.fetch_add(1, std::memory_order_relaxed);
+    if (admission.rejection != Rejection::half_open_full || when_full == WhenFull::reject) {
+        rejected_calls_.fetch_add(1, std::memory_order_relaxed);
+    }
     return admission;
 }
 
@@ -229,6 +232,9 @@ void StateMachine::record(const Ticket& ticket, bool success, Duration duration,
     if (signal) {
         deliver(*signal);
     }
+    if (signal || ticket.holds_slot) {
+        notify_slot_observer();
+    }
 }
 
 void StateMachine::release(const Ticket& ticket, bool ignored) noexcept {
@@ -238,10 +244,13 @@ void StateMachine::release(const Ticket& ticket, bool ignored) noexcept {
     if (!ticket.holds_slot) {
         return;
     }
-    std::lock_guard lock(mutex_);
-    if (decode_generation(word_.load(std::memory_order_relaxed)) == ticket.generation) {
-        --half_open_in_flight_;
+    {
+        std::lock_guard lock(mutex_);
+        if (decode_generation(word_.load(std::memory_order_relaxed)) == ticket.generation) {
+            --half_open_in_flight_;
+        }
     }
+    notify_slot_observer();
 }
 
 void StateMachine::transition_manually(State target) noexcept {
@@ -251,6 +260,7 @@ void StateMachine::transition_manually(State target) noexcept {
         signal = transition_locked(target, clock_->now());
     }
     deliver(*signal);
+    notify_slot_observer();
 }
 
 StateMachine::PendingSignal StateMachine::transition_locked(State target, TimePoint now) {

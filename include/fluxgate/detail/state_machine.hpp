@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -41,6 +42,12 @@ enum class Rejection : std::uint8_t {
     half_open_full,  ///< HALF_OPEN, and `max_half_open_calls` probes are in flight.
 };
 
+/// Policy of `StateMachine::admit` for a call that finds every HALF_OPEN slot taken.
+enum class WhenFull : std::uint8_t {
+    reject,  ///< Counts the call as rejected.
+    wait,    ///< Does not count it, because the caller waits for a slot and asks again.
+};
+
 /// The result of `StateMachine::admit`.
 struct Admission {
     Rejection rejection = Rejection::none;
@@ -70,7 +77,7 @@ public:
 
     /// Decides whether a call may run now. May move OPEN to HALF_OPEN, in
     /// which case the listeners run before it returns. Never throws.
-    [[nodiscard]] Admission admit() noexcept;
+    [[nodiscard]] Admission admit(WhenFull when_full = WhenFull::reject) noexcept;
 
     /// Records the outcome of an admitted call that finished now, timed from
     /// `ticket.start`. May transition; listeners run before it returns.
@@ -86,6 +93,12 @@ public:
     /// Moves to `target` unconditionally, as `reset()` and the other manual
     /// controls do, and notifies listeners.
     void transition_manually(State target) noexcept;
+
+    /// Registers `observer`, called outside every lock after a HALF_OPEN slot
+    /// is freed and after every transition, so that callers waiting for a
+    /// slot can ask again. Set it before the machine is shared; the observer
+    /// must not throw. Without one, these events cost a test of an empty function.
+    void set_slot_observer(std::function<void()> observer) { slot_observer_ = std::move(observer); }
 
     /// Returns true if the tracker counts `error` as a failure. Exceptions
     /// from a user tracker propagate.
@@ -121,6 +134,11 @@ private:
     [[nodiscard]] PendingSignal transition_locked(State target, TimePoint now);
     void deliver(const PendingSignal& pending) noexcept;
     void run_listeners(const Signal& signal) noexcept;
+    void notify_slot_observer() const noexcept {
+        if (slot_observer_) {
+            slot_observer_();
+        }
+    }
 
     // Set at construction and never changed.
     std::string name_;
@@ -132,6 +150,8 @@ private:
     std::int64_t max_half_open_calls_;
     std::vector<listeners::Listener> listeners_;
     Thresholds slow_thresholds_;
+    // Set before the machine is shared and never changed afterwards.
+    std::function<void()> slot_observer_;
 
     // Read without the lock; written only while holding `mutex_`.
     std::atomic<std::uint64_t> word_;
