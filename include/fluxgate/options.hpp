@@ -101,7 +101,7 @@ struct Options {
     detail::SharedComponent<permits::Permit> permit = permits::RampUp(0.1, 1.0, std::chrono::seconds(60));
     /// Probes that may run at once while HALF_OPEN; must be at least 1.
     std::int64_t max_half_open_calls = 10;
-    std::vector<listeners::Listener> listeners;
+    std::vector<listeners::Listener> listeners = {};
     /// Time source; must not be null.
     std::shared_ptr<Clock> clock = system_clock();
     /// Name used in error messages and in `CallNotPermittedError`.
