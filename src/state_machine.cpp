@@ -121,7 +121,8 @@ Admission StateMachine::admit(WhenFull when_full) noexcept {
         // HALF_OPEN now, by this thread or another: handle the call as a HALF_OPEN call.
     }
 
-    if (admission.rejection != Rejection::half_open_full || when_full == WhenFull::reject) {
+    const bool counted = admission.rejection != Rejection::half_open_full || when_full == WhenFull::reject;
+    if (!admission.admitted() && counted) {
         rejected_calls_.fetch_add(1, std::memory_order_relaxed);
     }
     return admission;
