@@ -165,7 +165,7 @@ TEST(AsyncCancellation, PartialCancellationAbortsWait) {
     fixture.make_half_open(breaker);
     asio::cancellation_signal cancel;
     auto accepting_partial = [&]() -> asio::awaitable<int> {
-        // Coroutines pass only terminal cancellation on unless told otherwise.
+        // A coroutine's cancellation state passes on only terminal cancellation by default.
         co_await asio::this_coro::reset_cancellation_state(asio::enable_partial_cancellation());
         co_return co_await breaker.call(fg::testing::respond, 2, false);
     };

@@ -58,13 +58,11 @@ struct StressFixture {
             async_signals.add(signal);
         }}};
 
-    // A protected call that takes a turn of the event loop and 1 ms of the
-    // manual clock, then succeeds or fails. It counts only outcomes that the
-    // breaker records: a call whose coroutine is cancelled by then throws
-    // `operation_aborted` instead.
+    // A protected call that takes a turn of the event loop, then succeeds or
+    // fails. It counts only outcomes that the breaker records: a call whose
+    // coroutine is cancelled by then throws `operation_aborted` instead.
     asio::awaitable<int> fetch(bool fail) {
         co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
-        clock->advance(1ms);
         const asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
         if (state.cancelled() != asio::cancellation_type::none) {
             throw std::system_error(asio::error::operation_aborted);
@@ -86,6 +84,7 @@ struct StressFixture {
         const asio::any_io_executor executor = co_await asio::this_coro::executor;
 
         for (int i = 0; i < kCallsPerWorker; ++i) {
+            clock->advance(1ms);  // every attempt moves time, so the cooldown also ends while calls are rejected
             const bool fail = failing(random);
             try {
                 if (cancelling(random)) {
@@ -115,6 +114,24 @@ struct StressFixture {
     }
 };
 
+// Restarts `io` and runs it on kThreads threads until `all_finished` is ready
+// or the deadline passes, then stops it. Returns true if everything finished in time.
+bool run_threads_until(asio::io_context& io, std::future<void> all_finished) {
+    io.restart();
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+        threads.emplace_back([&io] { io.run(); });
+    }
+    const bool in_time = all_finished.wait_for(kDeadline) == std::future_status::ready;
+    if (!in_time) {
+        io.stop();
+    }
+    for (std::thread& thread : threads) {
+        thread.join();
+    }
+    return in_time;
+}
+
 }  // namespace
 
 TEST(AsyncStress, ThreadedCallsStayConsistent) {
@@ -136,17 +153,7 @@ TEST(AsyncStress, ThreadedCallsStayConsistent) {
             }
         });
     }
-    std::vector<std::thread> threads;
-    for (int i = 0; i < kThreads; ++i) {
-        threads.emplace_back([&fixture] { fixture.io.run(); });
-    }
-    const bool in_time = all_finished.get_future().wait_for(kDeadline) == std::future_status::ready;
-    if (!in_time) {
-        fixture.io.stop();
-    }
-    for (std::thread& thread : threads) {
-        thread.join();
-    }
+    const bool in_time = run_threads_until(fixture.io, all_finished.get_future());
 
     ASSERT_TRUE(in_time) << "calls were still parked after the deadline";
     EXPECT_EQ(worker_errors.load(), 0);
@@ -167,4 +174,64 @@ TEST(AsyncStress, ThreadedCallsStayConsistent) {
     for (std::size_t i = 1; i < signals.size(); ++i) {
         EXPECT_EQ(signals[i].old_state, signals[i - 1].new_state) << "signal " << i;
     }
+}
+
+TEST(AsyncStress, ThreadedProbesStayWithinLimit) {
+    constexpr int kCallers = 64;
+    constexpr int kCallsPerCaller = 20;
+    asio::io_context io{kThreads};
+    auto clock = std::make_shared<fg::ManualClock>();
+    // Stays HALF_OPEN for every call below, so that each call is a probe.
+    fg::AsyncCircuitBreaker breaker(fg::Options{
+        .tripper = fg::testing::HalfOpenFor(1'000'000),
+        .retry = fg::retries::Always(),
+        .permit = fg::permits::All(),
+        .max_half_open_calls = 2,
+        .clock = clock,
+    });
+    std::atomic<int> in_flight{0};
+    std::atomic<int> max_in_flight{0};
+    std::atomic<int> succeeded{0};
+    auto probe = [&]() -> asio::awaitable<int> {
+        const int now_in_flight = ++in_flight;
+        int seen = max_in_flight.load();
+        while (now_in_flight > seen && !max_in_flight.compare_exchange_weak(seen, now_in_flight)) {
+        }
+        co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+        --in_flight;
+        co_return 1;
+    };
+    auto caller = [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < kCallsPerCaller; ++i) {
+            succeeded += co_await breaker.call(probe);
+        }
+    };
+    auto failing = [&]() -> asio::awaitable<void> {
+        try {
+            co_await breaker.call(fg::testing::respond, 0, true);
+        } catch (const ServiceError&) {
+        }
+    };
+    fg::testing::spawn(io, failing());
+    fg::testing::run_ready(io);
+    ASSERT_EQ(breaker.state(), State::open);
+
+    std::atomic<int> finished{0};
+    std::promise<void> all_finished;
+    for (int id = 0; id < kCallers; ++id) {
+        const asio::any_io_executor executor =
+            id % 2 == 0 ? asio::any_io_executor(asio::make_strand(io)) : io.get_executor();
+        asio::co_spawn(executor, caller(), [&](std::exception_ptr) {
+            if (++finished == kCallers) {
+                all_finished.set_value();
+            }
+        });
+    }
+    const bool in_time = run_threads_until(io, all_finished.get_future());
+
+    ASSERT_TRUE(in_time) << "calls were still parked after the deadline";
+    EXPECT_EQ(succeeded.load(), kCallers * kCallsPerCaller);
+    EXPECT_EQ(max_in_flight.load(), 2);
+    EXPECT_EQ(breaker.state(), State::half_open);
+    EXPECT_EQ(breaker.info().calls.rejected, 0);
 }

@@ -3,7 +3,7 @@
 // Helpers for the tests of `AsyncCircuitBreaker`: spawning calls and
 // keeping their outcomes, gates that hold a call until the test opens them,
 // and small fakes. Everything here is for one test thread driving its own
-// `io_context` unless a helper says otherwise.
+// `io_context`, except the helpers whose comment states they are thread-safe.
 
 #include <fluxgate/asio.hpp>
 
@@ -84,7 +84,7 @@ inline std::shared_ptr<VoidOutcome> spawn(asio::io_context& io, asio::awaitable<
 }
 
 /// Returns the state named by the `CallNotPermittedError` in `error`, or
-/// nothing if `error` holds another exception or none.
+/// nothing if `error` contains another exception or none.
 inline std::optional<State> rejected_by(const std::exception_ptr& error) {
     if (!error) {
         return std::nullopt;
@@ -98,7 +98,7 @@ inline std::optional<State> rejected_by(const std::exception_ptr& error) {
     }
 }
 
-/// Returns true if `error` holds a `std::system_error` with `asio::error::operation_aborted`.
+/// Returns true if `error` contains a `std::system_error` with `asio::error::operation_aborted`.
 inline bool is_operation_aborted(const std::exception_ptr& error) {
     if (!error) {
         return false;
@@ -191,7 +191,7 @@ private:
     std::int64_t probes_;
 };
 
-/// Collects signals; safe to call from many threads.
+/// Collects signals. Thread-safe.
 class SignalLog {
 public:
     void add(const Signal& signal) {
@@ -219,7 +219,7 @@ private:
     std::vector<Signal> signals_;
 };
 
-/// Replaces the error handler for one scope and keeps the messages.
+/// Replaces the error handler for one scope and keeps the messages. Thread-safe.
 class CapturedErrors {
 public:
     CapturedErrors()

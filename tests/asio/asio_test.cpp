@@ -353,6 +353,44 @@ TEST(AsyncCircuitBreaker, RejectsEmptyAsyncListener) {
                                   "index 0");
 }
 
+// The example of docs/async.md, with local stand-ins for the service, the cache and the alerts.
+TEST(AsyncCircuitBreaker, DocumentedExampleRuns) {
+    using namespace fg::trippers;
+    asio::io_context io;
+    std::vector<fg::Signal> alerts;
+    auto fetch_status = [](std::string payment_id) -> asio::awaitable<int> {
+        if (payment_id.empty()) {
+            throw ServiceError("no payment id");
+        }
+        co_return 200;
+    };
+    auto cached_status = [] { return 1; };
+    fg::AsyncCircuitBreaker breaker{
+        {
+            .tripper = FailureStreak(5) | (MinRequests(20) & FailureRate(0.5)),
+            .retry = fg::retries::Backoff(10s, 2.0, 600s),
+            .max_half_open_calls = 2,
+            .name = "payments-api",
+        },
+        {[&alerts](const fg::Signal& signal) -> asio::awaitable<void> {
+            alerts.push_back(signal);
+            co_return;
+        }},
+    };
+    auto status_of = [&](std::string payment_id) -> asio::awaitable<int> {
+        co_return co_await breaker.call_with_fallback(
+            fetch_status, [&](const std::exception&) { return cached_status(); }, payment_id);
+    };
+
+    auto live = spawn(io, status_of("pay-1"));
+    auto failed = spawn(io, status_of(""));
+    run_ready(io);
+
+    EXPECT_EQ(*live->value, 200);
+    EXPECT_EQ(*failed->value, 1);
+    EXPECT_TRUE(alerts.empty());
+}
+
 TEST(AsyncCircuitBreaker, DefaultOptionsStartClosed) {
     fg::AsyncCircuitBreaker breaker;
 
