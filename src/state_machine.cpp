@@ -9,8 +9,8 @@
 //   METRICS_ONLY admissions and OPEN rejections take no lock. A decision made
 //   on a stale read is confirmed under `mutex_` before it changes anything.
 // - `delivery_mutex_` orders listener calls. It is never held while taking
-//   `mutex_`, and neither mutex is held while a listener runs, so listeners
-//   may call back into the breaker.
+//   `mutex_`, and neither mutex is held while a listener or the slot
+//   observer runs, so both may call back into the breaker.
 // - Signals are delivered in transition order: a thread whose signal is not
 //   next waits in `deliver` until it is. A transition made by a thread that
 //   is already delivering this breaker's signals (a listener calling back,
@@ -117,7 +117,7 @@ StateMachine::StateMachine(Options options)
     changed_at_wall_ = clock_->wall_now();
 }
 
-Admission StateMachine::admit() noexcept {
+Admission StateMachine::admit(WhenFull when_full) noexcept {
     Admission admission;
     for (;;) {
         const std::uint64_t word = word_.load(std::memory_order_acquire);
@@ -159,6 +159,7 @@ Admission StateMachine::admit() noexcept {
             }
             if (signal) {
                 deliver(*signal);
+                notify_slot_observer();
             }
             // HALF_OPEN now, by this thread or another: handle the call as a HALF_OPEN call.
             continue;
@@ -172,8 +173,10 @@ Admission StateMachine::admit() noexcept {
         // The circuit moved on before a slot was taken: decide again.
     }
 
-    // A HALF_OPEN admission leaves the loop too; only rejections are counted.
-    if (!admission.admitted()) {
+    // A HALF_OPEN admission leaves the loop too; only rejections are counted,
+    // and a call that will wait for a slot is not rejected yet.
+    const bool counted = admission.rejection != Rejection::half_open_full || when_full == WhenFull::reject;
+    if (!admission.admitted() && counted) {
         rejected_calls_.fetch_add(1, std::memory_order_relaxed);
     }
     return admission;
@@ -301,6 +304,9 @@ void StateMachine::record(const Ticket& ticket, bool success, Duration duration,
     if (signal) {
         deliver(*signal);
     }
+    if (signal || ticket.holds_slot) {
+        notify_slot_observer();
+    }
 }
 
 void StateMachine::release(const Ticket& ticket, bool ignored) noexcept {
@@ -310,10 +316,13 @@ void StateMachine::release(const Ticket& ticket, bool ignored) noexcept {
     if (!ticket.holds_slot) {
         return;
     }
-    AdaptiveLock lock(mutex_);
-    if (decode_generation(word_.load(std::memory_order_relaxed)) == ticket.generation) {
-        --half_open_in_flight_;
+    {
+        AdaptiveLock lock(mutex_);
+        if (decode_generation(word_.load(std::memory_order_relaxed)) == ticket.generation) {
+            --half_open_in_flight_;
+        }
     }
+    notify_slot_observer();
 }
 
 void StateMachine::transition_manually(State target) noexcept {
@@ -323,6 +332,7 @@ void StateMachine::transition_manually(State target) noexcept {
         signal = transition_locked(target, clock_->now());
     }
     deliver(*signal);
+    notify_slot_observer();
 }
 
 StateMachine::PendingSignal StateMachine::transition_locked(State target, TimePoint now) {

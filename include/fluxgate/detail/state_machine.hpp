@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +43,12 @@ enum class Rejection : std::uint8_t {
     half_open_full,  ///< HALF_OPEN, and `max_half_open_calls` probes are in flight.
 };
 
+/// Policy of `StateMachine::admit` for a call that finds every HALF_OPEN slot taken.
+enum class WhenFull : std::uint8_t {
+    reject,  ///< Counts the call as rejected.
+    wait,    ///< Does not count it, because the caller waits for a slot and asks again.
+};
+
 /// The result of `StateMachine::admit`.
 struct Admission {
     Rejection rejection = Rejection::none;
@@ -71,7 +78,8 @@ public:
 
     /// Decides whether a call may run now. May move OPEN to HALF_OPEN, in
     /// which case the listeners run before it returns. Never throws.
-    [[nodiscard]] Admission admit() noexcept FLUXGATE_EXCLUDES(mutex_, delivery_mutex_);
+    [[nodiscard]] Admission admit(WhenFull when_full = WhenFull::reject) noexcept
+        FLUXGATE_EXCLUDES(mutex_, delivery_mutex_);
 
     /// Records the outcome of an admitted call that finished now, timed from
     /// `ticket.start`. May transition; listeners run before it returns.
@@ -88,6 +96,12 @@ public:
     /// Moves to `target` unconditionally, as `reset()` and the other manual
     /// controls do, and notifies listeners.
     void transition_manually(State target) noexcept FLUXGATE_EXCLUDES(mutex_, delivery_mutex_);
+
+    /// Registers `observer`, called outside every lock after a HALF_OPEN slot
+    /// is freed and after every transition, so that callers waiting for a
+    /// slot can ask again. Set it before the machine is shared; the observer
+    /// must not throw. Without one, these events cost a test of an empty function.
+    void set_slot_observer(std::function<void()> observer) { slot_observer_ = std::move(observer); }
 
     /// Returns true if the tracker counts `error` as a failure. Exceptions
     /// from a user tracker propagate.
@@ -135,6 +149,11 @@ private:
     [[nodiscard]] PendingSignal transition_locked(State target, TimePoint now) FLUXGATE_REQUIRES(mutex_);
     void deliver(const PendingSignal& pending) noexcept FLUXGATE_EXCLUDES(mutex_, delivery_mutex_);
     void run_listeners(const Signal& signal) noexcept FLUXGATE_EXCLUDES(mutex_, delivery_mutex_);
+    void notify_slot_observer() const noexcept FLUXGATE_EXCLUDES(mutex_) {
+        if (slot_observer_) {
+            slot_observer_();
+        }
+    }
 
     // Set at construction and never changed.
     std::string name_;
@@ -146,6 +165,8 @@ private:
     std::int64_t max_half_open_calls_;
     std::vector<listeners::Listener> listeners_;
     Thresholds slow_thresholds_;
+    // Set before the machine is shared and never changed afterwards.
+    std::function<void()> slot_observer_;
 
     // Read without the lock on every call; written only while holding
     // `mutex_`, at transitions. They get a cache line of their own, so that
