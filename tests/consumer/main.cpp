@@ -3,9 +3,22 @@
 
 #include <fluxgate/fluxgate.hpp>
 
+// The headers of the optional components that the installed package has,
+// to prove that they are installed with their targets and compile.
+#ifdef FLUXGATE_CONSUMER_HAS_ASIO
+#include <fluxgate/asio.hpp>
+#endif
+#ifdef FLUXGATE_CONSUMER_HAS_PROMETHEUS
+#include <fluxgate/prometheus.hpp>
+#endif
+#ifdef FLUXGATE_CONSUMER_HAS_SLACK
+#include <fluxgate/slack.hpp>
+#endif
+
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
+#include <string>
 
 int main() {
     using namespace std::chrono_literals;
@@ -29,6 +42,15 @@ int main() {
                      std::string(fg::to_string(breaker.state())).c_str());
         return 1;
     }
+#ifdef FLUXGATE_CONSUMER_HAS_PROMETHEUS
+    // The exporter links and renders a listener's series.
+    fg::prometheus::Registry registry;
+    const fg::listeners::PrometheusListener listener("consumer", registry);
+    if (registry.render().find("circuit_breaker_state{") == std::string::npos) {
+        std::fprintf(stderr, "expected the Prometheus registry to render the breaker families\n");
+        return 1;
+    }
+#endif
     std::printf("fluxgate %s: breaker opened as expected\n", FLUXGATE_VERSION_STRING);
     return 0;
 }

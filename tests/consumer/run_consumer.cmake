@@ -26,6 +26,22 @@ else()
   list(APPEND configure_args -DFLUXGATE_SOURCE_DIR=${FLUXGATE_SOURCE_DIR})
 endif()
 
+# In install mode, also build the program with the flags pkg-config gives,
+# as a Makefile user would.
+find_program(PKG_CONFIG_EXECUTABLE pkg-config)
+if(MODE STREQUAL "install" AND PKG_CONFIG_EXECUTABLE)
+  file(GLOB pc_dirs ${WORK_DIR}/prefix/lib*/pkgconfig ${WORK_DIR}/prefix/lib/*/pkgconfig)
+  set(ENV{PKG_CONFIG_PATH} "${pc_dirs}")
+  execute_process(COMMAND ${PKG_CONFIG_EXECUTABLE} --cflags --libs fluxgate
+                  RESULT_VARIABLE result OUTPUT_VARIABLE pc_flags OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(NOT result EQUAL 0)
+    message(FATAL_ERROR "pkg-config --cflags --libs fluxgate failed (${result})")
+  endif()
+  separate_arguments(pc_flags UNIX_COMMAND "${pc_flags}")
+  run_step(${CXX_COMPILER} ${CONSUMER_SOURCE_DIR}/../main.cpp ${pc_flags} -pthread -o ${WORK_DIR}/pkg-config-consumer)
+  run_step(${WORK_DIR}/pkg-config-consumer)
+endif()
+
 run_step(${CMAKE_COMMAND} ${configure_args})
 run_step(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run_step(${WORK_DIR}/build/consumer)
