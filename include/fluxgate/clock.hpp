@@ -46,16 +46,16 @@ public:
     [[nodiscard]] TimePoint now() const noexcept override { return std::chrono::steady_clock::now(); }
     [[nodiscard]] WallTime wall_now() const noexcept override { return std::chrono::system_clock::now(); }
 
-    /// Reads `CLOCK_MONOTONIC_COARSE` where the system has it (the clock
-    /// `steady_clock` reads, at the resolution of the kernel's tick, 1 to
-    /// 4 ms on Linux); elsewhere `now()`.
+    /// Reads `CLOCK_MONOTONIC_COARSE` where the system has it, and `now()`
+    /// elsewhere. It is the clock that `steady_clock` reads, at the
+    /// resolution of the kernel's tick (1 to 4 ms on Linux).
     [[nodiscard]] TimePoint coarse_now() const noexcept override;
 };
 
 /// Returns the process-wide `SystemClock` shared by breakers that are given no clock.
 [[nodiscard]] std::shared_ptr<Clock> system_clock();
 
-/// A clock that moves only when told to, for tests and simulations.
+/// A clock that moves only when the caller advances or sets it, for tests and simulations.
 ///
 /// Starts at a monotonic time of zero and a wall time of 2024-01-01T00:00:00Z.
 /// `advance(d)` moves both times together; `set_wall(t)` moves only the wall
