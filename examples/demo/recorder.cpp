@@ -31,9 +31,9 @@ double Recorder::elapsed_s(std::chrono::steady_clock::time_point at) const noexc
     return std::chrono::duration<double>(at - start_).count();
 }
 
-void Recorder::count(Outcome outcome, double started_s) noexcept {
+void Recorder::count(Outcome outcome, double started_s, double finished_s) noexcept {
     const auto index = static_cast<std::size_t>(outcome);
-    const auto second = std::min(static_cast<std::size_t>(std::max(0.0, started_s)), per_second_.size() - 1);
+    const auto second = std::min(static_cast<std::size_t>(std::max(0.0, finished_s)), per_second_.size() - 1);
     per_second_[second][index].fetch_add(1, std::memory_order_relaxed);
     per_phase_[scenario_.phase_index_at(started_s)][index].fetch_add(1, std::memory_order_relaxed);
 }

@@ -73,8 +73,10 @@ public:
     [[nodiscard]] double elapsed_s(std::chrono::steady_clock::time_point at) const noexcept;
     [[nodiscard]] double elapsed_s() const noexcept { return elapsed_s(std::chrono::steady_clock::now()); }
 
-    /// Counts a call that started at `started_s`.
-    void count(Outcome outcome, double started_s) noexcept;
+    /// Counts a call that started at `started_s` and finished at
+    /// `finished_s`: in its phase by its start, in its second by its end, so
+    /// that a second's row is complete once that second is over.
+    void count(Outcome outcome, double started_s, double finished_s) noexcept;
 
     /// Records a transition; use as a breaker listener.
     void on_transition(const fluxgate::Signal& signal);
@@ -82,7 +84,7 @@ public:
     /// Adds a sample taken from `info` now.
     void sample(const fluxgate::Info& info, fluxgate::Duration slow_threshold);
 
-    /// Returns the counts of calls that started in second `second`.
+    /// Returns the counts of calls that finished in second `second`.
     [[nodiscard]] OutcomeCounts second(std::size_t second) const noexcept;
     /// Returns the counts of calls that started in phase `index`.
     [[nodiscard]] OutcomeCounts phase(std::size_t index) const noexcept;

@@ -183,7 +183,8 @@ private:
             while (wait_until(next)) {
                 const std::int64_t id = known_id(random) + (missing(random) ? first_missing : 0);
                 const double started_s = recorder_.elapsed_s();
-                recorder_.count(call_once(breaker_, client, "/items/" + std::to_string(id)), started_s);
+                const Outcome outcome = call_once(breaker_, client, "/items/" + std::to_string(id));
+                recorder_.count(outcome, started_s, recorder_.elapsed_s());
                 // Keep the pace after a slow call instead of sending a burst to catch up.
                 next = std::max(next + scenario_.request_interval, Clock::now());
             }
@@ -345,8 +346,6 @@ int run_demo(const RunOptions& options) {
                         static_cast<unsigned long long>(options.seed)));
     console.line("breaker:  " + scenario.describe_breaker());
     console.line("timeline: " + scenario.describe_timeline());
-    console.line("");
-    console.line(kTableHeader);
 
     const Clock::time_point start = Clock::now();
     Recorder recorder(scenario, start);
@@ -366,6 +365,8 @@ int run_demo(const RunOptions& options) {
     }
     console.line("metrics:  " + metrics_server->url() + " (Prometheus text format)");
 #endif
+    console.line("");
+    console.line(kTableHeader);
     Workers workers(options.threads, scenario, options.seed, base_url, breaker, recorder, console, start);
 
     // The timeline: wake at every quarter second and at every phase change.

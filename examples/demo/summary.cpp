@@ -116,7 +116,7 @@ std::vector<std::string> summary_lines(const Summary& summary) {
     const OutcomeCounts& calls = summary.calls;
     std::vector<std::string> lines;
     lines.push_back(format("summary after %.1f s%s", summary.elapsed_s, summary.interrupted ? " (interrupted)" : ""));
-    lines.push_back(format("  calls: %lld succeeded, %lld failed (%lld 5xx, %lld timeouts, %lld connection errors), "
+    lines.push_back(format("  calls: %lld succeeded, %lld failed (5xx: %lld, timed out: %lld, connection refused or lost: %lld), "
                            "%lld 4xx not counted as failures",
                            static_cast<long long>(calls[Outcome::succeeded]), static_cast<long long>(calls.failed()),
                            static_cast<long long>(calls[Outcome::server_error]),
