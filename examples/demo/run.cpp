@@ -65,8 +65,8 @@ std::string format(const char* pattern, auto... values) {
 
 std::string stamp(double elapsed_s) { return format("[%6.2fs] ", elapsed_s); }
 
-// A tripper written for this program, to show how users extend the model:
-// it holds the circuit HALF_OPEN until `count` probes have been recorded, so
+// A tripper written for this program, to show how users extend the model.
+// It keeps the circuit HALF_OPEN until `count` probes have been recorded, so
 // recovery is gradual while RampUp admits more and more calls. A failed probe
 // still reopens the circuit at once, because the tripper is true meanwhile.
 class ProbeQuota final : public fg::trippers::Tripper {
