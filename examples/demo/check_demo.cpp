@@ -274,7 +274,7 @@ void check_metrics_endpoint(Checks& checks, Process& demo) {
     httplib::Client client("127.0.0.1", port);
     client.set_read_timeout(5, 0);
     const httplib::Result response = client.Get("/metrics");
-    checks.expect(response && response->status == 200, "GET /metrics answers 200");
+    checks.expect(response && response->status == 200, "GET /metrics returns status 200");
     if (response) {
         checks.expect(response->body.find("circuit_breaker_state{circuit_name=\"upstream\",state=\"closed\"}") !=
                           std::string::npos,

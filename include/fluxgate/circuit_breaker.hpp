@@ -207,7 +207,7 @@ public:
         };
     }
 
-    /// Returns a callable that runs `f` through this breaker and answers with
+    /// Returns a callable that runs `f` through this breaker and returns
     /// `fallback(error)` when the call is rejected or throws. The breaker must
     /// outlive it.
     template <class F, class Fallback>

@@ -40,7 +40,7 @@ public:
     }
     /// Returns the number of durations in the set.
     [[nodiscard]] constexpr std::size_t size() const noexcept { return size_; }
-    /// Returns true if the set holds no duration.
+    /// Returns true if the set contains no duration.
     [[nodiscard]] constexpr bool empty() const noexcept { return size_ == 0; }
     /// Returns an iterator to the shortest duration.
     [[nodiscard]] constexpr const_iterator begin() const noexcept { return values_.data(); }
@@ -71,7 +71,7 @@ struct Record {
 /// Aggregated outcomes of a set of calls.
 ///
 /// `Metric` is an additive monoid: the default value is empty, `Metric(record)`
-/// holds one call, and `+` / `-` add and remove sets of calls. Windows keep a
+/// contains one call, and `+` / `-` add and remove sets of calls. Windows keep a
 /// running `Metric` by adding new records and subtracting evicted ones.
 /// Slow counts are kept per threshold, inline, for at most `kMaxSlowThresholds`
 /// distinct thresholds.

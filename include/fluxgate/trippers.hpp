@@ -16,7 +16,7 @@
 
 namespace fluxgate::trippers {
 
-/// What a tripper sees after each recorded call.
+/// The input of a tripper, built after each recorded call.
 struct CallContext {
     Metric metric;                          ///< The window's metric, including the call just recorded.
     State state = State::closed;            ///< `closed` or `half_open`.
@@ -80,7 +80,7 @@ public:
     }
 };
 
-/// True when the window holds at least `count` calls.
+/// True when the window contains at least `count` calls.
 class MinRequests final : public Tripper {
 public:
     /// Throws `std::invalid_argument` unless `count >= 1`.

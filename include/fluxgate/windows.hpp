@@ -27,7 +27,7 @@ public:
     /// Adds one finished call.
     virtual void record(const Record& record) = 0;
 
-    /// Returns the aggregate of the calls the window holds at monotonic time `now`.
+    /// Returns the aggregate of the calls the window contains at monotonic time `now`.
     [[nodiscard]] virtual Metric get_metric(TimePoint now) const = 0;
 
     /// Forgets every call.
@@ -109,7 +109,7 @@ private:
     void expire_through(std::int64_t second) noexcept;
 
     std::vector<Bucket> buckets_;
-    std::int64_t newest_ = kNoSecond;  // second of the newest bucket that holds data
+    std::int64_t newest_ = kNoSecond;  // second of the newest bucket that contains data
     Metric total_;                     // sum of the buckets in (newest_ - size, newest_]
 };
 

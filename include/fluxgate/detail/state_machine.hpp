@@ -34,7 +34,7 @@ struct Ticket {
     TimePoint start{};
 };
 
-/// Why a call was not admitted.
+/// The reason a call was not admitted.
 enum class Rejection : std::uint8_t {
     none,            ///< The call was admitted.
     open,            ///< OPEN, and the retry does not allow a probe yet.
