@@ -168,6 +168,11 @@ public:
     /// Runs `f(args...)` through the breaker; if the call is rejected or `f`
     /// throws an exception derived from `std::exception`, returns
     /// `fallback(error)` instead. The fallback's result must convert to `f`'s.
+    ///
+    /// A rejection reaches the fallback as a `CallNotPermittedError` that was
+    /// never thrown, which keeps rejections cheap. So the fallback must not
+    /// rethrow with a bare `throw;`, which would call `std::terminate` for a
+    /// rejection; it may throw a new exception.
     template <class F, class Fallback, class... Args>
         requires std::invocable<F&, Args&&...> && std::invocable<Fallback&, const std::exception&>
     std::invoke_result_t<F&, Args&&...> call_with_fallback(F&& f, Fallback&& fallback, Args&&... args) {
