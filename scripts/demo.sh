@@ -9,25 +9,10 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-packages=(g++ cmake ninja-build pkg-config libgtest-dev libgmock-dev
-          libcpp-httplib-dev libcurl4-openssl-dev nlohmann-json3-dev)
-missing=()
-for package in "${packages[@]}"; do
-  if ! dpkg -s "$package" 2>/dev/null | grep -q '^Status: install ok installed'; then
-    missing+=("$package")
-  fi
-done
-
-if ((${#missing[@]} > 0)); then
-  if [[ $(id -u) -ne 0 ]]; then
-    echo "demo.sh: missing Debian packages: ${missing[*]}" >&2
-    echo "demo.sh: run this script as root to install them, or run: sudo apt-get install ${missing[*]}" >&2
-    exit 1
-  fi
-  echo "demo.sh: installing ${missing[*]}" >&2
-  apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+source scripts/deps.sh
+# The release preset configures the tests too, so GoogleTest must be present.
+fluxgate_install_packages "${FLUXGATE_BUILD_PACKAGES[@]}" libgtest-dev libgmock-dev \
+    libcpp-httplib-dev libcurl4-openssl-dev nlohmann-json3-dev
 
 cmake --preset release
 cmake --build --preset release --target fluxgate-demo
