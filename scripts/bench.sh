@@ -10,7 +10,7 @@ source scripts/deps.sh
 fluxgate_install_packages "${FLUXGATE_BUILD_PACKAGES[@]}" libbenchmark-dev
 
 repetitions=${FLUXGATE_BENCH_REPETITIONS:-5}
-cmake --preset release -DFLUXGATE_BUILD_TESTS=OFF -DFLUXGATE_BUILD_EXAMPLES=OFF >/dev/null
+cmake --preset release -DFLUXGATE_BUILD_BENCHMARKS=ON -DFLUXGATE_BUILD_TESTS=OFF >/dev/null
 cmake --build --preset release --target fluxgate_benchmark
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), clock source $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null || echo unknown)"
 exec ./build/release/bench/fluxgate_benchmark \

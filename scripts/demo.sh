@@ -14,6 +14,6 @@ source scripts/deps.sh
 fluxgate_install_packages "${FLUXGATE_BUILD_PACKAGES[@]}" libgtest-dev libgmock-dev \
     libcpp-httplib-dev libcurl4-openssl-dev nlohmann-json3-dev
 
-cmake --preset release
+cmake --preset release -DFLUXGATE_BUILD_EXAMPLES=ON
 cmake --build --preset release --target fluxgate-demo
 exec build/release/examples/demo/fluxgate-demo "$@"
