@@ -14,15 +14,17 @@ fluxgate_install_packages() {
     if [ "${#missing[@]}" -eq 0 ]; then
         return 0
     fi
+
     if [ "$(id -u)" -ne 0 ]; then
         echo "error: missing Debian packages: ${missing[*]}" >&2
         echo "Install them with: sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
         return 1
     fi
+
     echo "Installing missing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    # Keep package scripts from starting services (Debian's prometheus
-    # package would otherwise start a server on all interfaces); the tests
+    # Keep package scripts from starting services, because Debian's
+    # prometheus package would start a server on all interfaces. The tests
     # start their own peers on 127.0.0.1.
     local policy=/usr/sbin/policy-rc.d
     local created_policy=false
@@ -31,6 +33,7 @@ fluxgate_install_packages() {
         chmod +x "$policy"
         created_policy=true
     fi
+
     local status=0
     apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}" || status=$?
     if [ "$created_policy" = true ]; then

@@ -51,8 +51,8 @@ CallNotPermittedError::CallNotPermittedError(std::string_view breaker_name, Stat
 
 namespace {
 
-// Writes to standard error, at most `kLinesPerSecond` lines per second; the
-// first line after a suppressed burst says how many lines were dropped.
+// Writes to standard error, at most `kLinesPerSecond` lines per second. The
+// first line after a suppressed burst reports how many lines were dropped.
 class DefaultErrorHandler {
 public:
     void operator()(std::string_view message) {

@@ -116,9 +116,9 @@ void check_jitter(std::string_view component, double jitter) {
     fluxgate::detail::check_range(component, "jitter", jitter, 0.0, true, 1.0, false, "in [0, 1)");
 }
 
-// Scales `wait` by a factor uniform in [1 - jitter, 1 + jitter], drawn from
-// a hash of the seed and the OPEN period, so it is the same for every call
-// in that period and needs no shared mutable state.
+// Scales `wait` by a factor uniform in [1 - jitter, 1 + jitter]. The factor
+// is a hash of the seed and the OPEN period, so it is the same for every
+// call in that period and needs no shared mutable state.
 Duration apply_jitter(Duration wait, double jitter, std::uint64_t seed, TimePoint changed_at,
                       int reopens) noexcept {
     if (jitter == 0.0) {

@@ -24,7 +24,7 @@
 //
 // Every transition increments the generation. An admitted call carries the
 // generation it was admitted in, and its outcome is recorded only if the
-// generation is unchanged when it finishes, so a call that straddles a
+// generation is unchanged when it finishes. So a call that straddles a
 // transition never lands in the new window, even after a round trip back to
 // the same state.
 
@@ -183,7 +183,7 @@ Admission StateMachine::admit(WhenFull when_full) noexcept {
 }
 
 // Reads the OPEN period's start and reopens, confirms that `word` is still
-// current so that the retry sees one consistent period, and asks the retry.
+// current so that the retry gets one consistent period, and asks the retry.
 // Returns nothing if the word changed meanwhile.
 std::optional<bool> StateMachine::open_allows_probe(std::uint64_t word, TimePoint now) const noexcept {
     const TimePoint changed_at(Duration(changed_at_ticks_.load(std::memory_order_acquire)));

@@ -3,7 +3,7 @@
 // The program starts a tiny HTTP server on 127.0.0.1 (a free port chosen by
 // the system) that responds with 200, then 503 for a while, then 200 again. A
 // client coroutine sends 30 requests to it, 100 ms apart, through the
-// breaker: 503 answers count as failures, three in a row open the circuit,
+// breaker: 503 responses count as failures, three in a row open the circuit,
 // requests are rejected during a 500 ms cooldown, a failed probe reopens it,
 // and a successful probe closes it once the server recovers. Everything runs on one io_context and stops by
 // itself after the last request.

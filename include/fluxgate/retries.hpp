@@ -50,7 +50,7 @@ public:
 /// With `jitter = j`, each OPEN period waits `wait * u`, with `u` uniform in
 /// `[1 - j, 1 + j]`. The factor is drawn once per OPEN period, as a hash of
 /// the seed, `changed_at` and `reopens`, so every call during one period
-/// sees the same deadline and the first probe is spread evenly over the
+/// gets the same deadline and the first probe is spread evenly over the
 /// interval instead of bunching at its start.
 class Cooldown final : public Retry {
 public:

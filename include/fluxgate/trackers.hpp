@@ -115,7 +115,7 @@ private:
     TrackerPtr inner_;
 };
 
-/// A failure when the inner tracker says it is not.
+/// A failure when the inner tracker returns false.
 class NotTracker final : public Tracker {
 public:
     explicit NotTracker(TrackerPtr inner) : inner_(std::move(inner)) {}

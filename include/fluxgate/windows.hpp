@@ -71,7 +71,7 @@ private:
 ///
 /// Calls fall into one-second buckets, `floor(timestamp)` in whole seconds.
 /// A record or a read at time t covers the buckets `floor(t) - size + 1` to
-/// `floor(t)`; older buckets are expired, also after idle gaps far longer
+/// `floor(t)`. Older buckets are expired, also after idle gaps far longer
 /// than the window. A record older than the newest bucket (threads finish
 /// out of order) lands in its own second's bucket while that second is
 /// inside the window, and is dropped otherwise, so it never wipes newer data.

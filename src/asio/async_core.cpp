@@ -3,11 +3,11 @@
 // Waiting for a HALF_OPEN slot: a call that finds every slot taken parks its
 // completion handler in `slot_waiters_`. The state machine's slot observer
 // (`wake_slot_waiter`) runs after a slot is freed and after every
-// transition; it resumes the oldest parked call, which tries again. A woken
-// call that does not park again (it was admitted, possibly as a CLOSED call,
-// or rejected) passes the wake-up on to the next parked call, so a
-// transition that frees many slots reaches every waiter, one after the
-// other. `slot_epoch_` closes the window between a call seeing the circuit
+// transition, and resumes the oldest parked call, which tries again. A woken
+// call that does not park again passes the wake-up on to the next parked
+// call. It does not park again when it was admitted (possibly as a CLOSED
+// call) or rejected. So a transition that frees many slots reaches every
+// waiter, one after the other. `slot_epoch_` closes the window between a call seeing the circuit
 // full and parking: a call parks only if no notification came in between.
 //
 // Async listeners: the state machine's synchronous listeners end with

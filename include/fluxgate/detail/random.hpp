@@ -26,7 +26,8 @@ namespace fluxgate::detail {
 [[nodiscard]] std::uint64_t seed_or_random(std::optional<std::uint64_t> seed);
 
 /// SplitMix64 over an atomic counter: each draw is one relaxed `fetch_add`
-/// followed by the mix, so concurrent draws never repeat a value and never block.
+/// followed by the mix, which is a bijection. So concurrent draws never block,
+/// and no value repeats before the counter wraps after 2^64 draws.
 class RandomSource {
 public:
     explicit RandomSource(std::uint64_t seed) noexcept : state_(seed) {}
